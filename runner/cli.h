@@ -4,16 +4,9 @@
 
 #include <CLI/CLI.hpp>
 
-namespace hrm {
+#include "core/exit_code.h"
 
-// Exit codes shared by every command.
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitError = 1,      // runtime failure
-  kExitUsage = 2,      // bad usage, config or input; nothing written
-  kExitDiverged = 3,   // training diverged (NaN/inf loss or exploding grads)
-  kExitInterrupted = 130,  // stopped by a signal after writing a checkpoint
-};
+namespace hrm {
 
 void RegisterConfigCommands(CLI::App& app, int* rc);   // config, params      (runner/cli_config.cc)
 void RegisterCoreCommands(CLI::App& app, int* rc);     // train               (runner/cli_train.cc)

@@ -1,0 +1,82 @@
+// The interface every model family implements, and the factory that builds
+// one from a resolved config.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+
+namespace hrm {
+
+// Architecture fields of a resolved config (MODEL.md notation).
+struct ModelOptions {
+  std::string model = "hrm";  // transformer | unitf | hrm
+  int64_t d = 128;            // width
+  int64_t heads = 2;          // attention heads (d % heads == 0)
+  int64_t vocab = 256;        // V
+  int64_t seq = 128;          // max sequence length (RoPE table size)
+  int64_t L = 0;              // transformer layers
+  int64_t M = 0;              // steps per pass (unitf; hrm: N*T)
+  int64_t N = 0, T = 0;       // hrm slow cycles, fast steps per cycle
+  int64_t K = 0;              // gradient window (unitf, hrm)
+  int64_t S = 1;              // hrm supervision passes
+  double ent_weight = 0.01;   // hrm gate-entropy weight lambda
+  std::string supervision_reduce = "mean";  // hrm: mean | sum of the S pass losses
+  double init_std = 0.02;
+  int64_t init_width_ref = 4096;  // 0 = off
+
+  static ModelOptions FromConfig(const json& resolved);
+};
+
+// What the analyses may ask of a forward pass.
+struct ForwardOptions {
+  bool freeze_slow = false;  // hrm: skip the slow update, z_H stays at z_H^0 (Table 17)
+  bool trace = false;        // hrm: record a StepTrace per step of the last pass (Table 18)
+  bool stats = false;        // hrm: fill ForwardResult::stats (gate and state norms)
+};
+
+// One recurrent step of the last pass (hrm only).
+struct StepTrace {
+  int step = 0;
+  bool h_fired = false;
+  double gate_mean = 0;  // mean g_L
+  double zl_norm = 0;    // mean over positions of ||z_L||_2
+  double zh_norm = 0;
+  double cos_lh = 0;     // cos(z_L, z_H) averaged over positions
+};
+
+struct ForwardResult {
+  torch::Tensor logits;  // (B, n, V) of the last pass
+  torch::Tensor loss;    // scalar training objective (undefined without targets)
+  torch::Tensor ce;      // scalar cross-entropy of the last pass (undefined without targets)
+  std::vector<std::pair<std::string, double>> stats;  // e.g. gate_L_mean, zL_norm, fuse_gate
+  std::vector<StepTrace> trace;
+};
+
+// Base of Transformer, UniTF and HRM-LM. tokens and targets are (B, n) int64;
+// targets may be undefined (inference).
+class LanguageModelImpl : public torch::nn::Module {
+ public:
+  virtual ForwardResult forward(const torch::Tensor& tokens, const torch::Tensor& targets,
+                                const ForwardOptions& opts = {}) = 0;
+  const ModelOptions& options() const { return options_; }
+
+ protected:
+  explicit LanguageModelImpl(ModelOptions o) : options_(std::move(o)) {}
+  ModelOptions options_;
+};
+
+using LanguageModel = std::shared_ptr<LanguageModelImpl>;
+
+// Builds and initialises (MODEL.md §5) the model a config describes, on CPU,
+// drawing initial weights from the current torch generator.
+LanguageModel MakeModel(const ModelOptions& options);
+
+// Number of stored parameters of a live module (trainable, buffers excluded).
+int64_t CountParameters(const torch::nn::Module& module);
+
+}  // namespace hrm

@@ -1,0 +1,21 @@
+// `hrm train`: resolve a config, open (or resume) a run directory, train.
+// Torch-free header so the CLI in runner/ can call it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hrm {
+
+struct TrainArgs {
+  std::string run_dir;
+  std::string config_path;         // optional YAML of key: value
+  std::vector<std::string> sets;   // key=value overrides, applied after the file
+  bool progress = true;
+};
+
+// Returns an ExitCode (runner/cli.h): 0 finished, 2 bad config (nothing
+// written), 3 diverged, 130 interrupted after a checkpoint, 1 other failure.
+int TrainMain(const TrainArgs& args);
+
+}  // namespace hrm

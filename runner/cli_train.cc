@@ -1,0 +1,18 @@
+// `hrm train`: one run in this process (also how the runner starts workers).
+#include "experiments/train.h"
+#include "runner/cli.h"
+
+namespace hrm {
+
+void RegisterCoreCommands(CLI::App& app, int* rc) {
+  auto args = std::make_shared<TrainArgs>();
+  CLI::App* cmd = app.add_subcommand("train", "train one run (resumes from DIR's checkpoint)");
+  cmd->add_option("--run-dir", args->run_dir, "run directory (config.json, events.jsonl, ckpt/)")
+      ->required();
+  cmd->add_option("--config", args->config_path, "YAML file of key: value")->check(CLI::ExistingFile);
+  cmd->add_option("--set", args->sets, "key=value override (repeatable)");
+  cmd->add_flag("!--no-progress", args->progress, "no progress lines on stderr");
+  cmd->callback([args, rc] { *rc = TrainMain(*args); });
+}
+
+}  // namespace hrm
