@@ -11,5 +11,6 @@ namespace hrm {
 void RegisterConfigCommands(CLI::App& app, int* rc);   // config, params      (runner/cli_config.cc)
 void RegisterCoreCommands(CLI::App& app, int* rc);     // train               (runner/cli_train.cc)
 void RegisterDataCommands(CLI::App& app, int* rc);     // prepare, tokenize   (runner/cli_data.cc)
+void RegisterGridCommands(CLI::App& app, int* rc);     // grid                (runner/cli_grid.cc)
 
 }  // namespace hrm

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   hrm::RegisterConfigCommands(app, &rc);
   hrm::RegisterCoreCommands(app, &rc);
   hrm::RegisterDataCommands(app, &rc);
+  hrm::RegisterGridCommands(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
