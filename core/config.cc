@@ -163,7 +163,7 @@ json ResolveConfig(const json& given) {
     throw ConfigError(key, Dump(c[key]), "not a key of model " + model);
   };
   only_for("L", {"transformer"});
-  only_for("M", {"unitf"});
+  only_for("M", {"unitf", "hrm"});  // for hrm only as its derived value N*T
   only_for("N", {"hrm"});
   only_for("T", {"hrm"});
   only_for("S", {"hrm"});
@@ -189,7 +189,10 @@ json ResolveConfig(const json& given) {
     positive("N");
     positive("T");
     positive("S");
-    c["M"] = c["N"].get<int64_t>() * c["T"].get<int64_t>();
+    const int64_t M = c["N"].get<int64_t>() * c["T"].get<int64_t>();
+    if (has("M") && c["M"].get<int64_t>() != M)
+      throw ConfigError("M", Dump(c["M"]), "hrm derives M = N*T = " + std::to_string(M));
+    c["M"] = M;
   }
   if (model != "transformer") {
     const int64_t M = c["M"];

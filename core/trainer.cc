@@ -26,23 +26,6 @@ torch::Device PickDevice(const std::string& name) {
   return torch::Device(name);
 }
 
-// AdamW with weight decay on matrices (dim >= 2) only, as nanoGPT.
-std::unique_ptr<torch::optim::AdamW> MakeOptimizer(torch::nn::Module& model, const json& c) {
-  std::vector<torch::Tensor> decay, no_decay;
-  for (auto& p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
-  auto opts = [&](double wd) {
-    return std::make_unique<torch::optim::AdamWOptions>(
-        torch::optim::AdamWOptions(c["lr"].get<double>())
-            .betas({c["beta1"].get<double>(), c["beta2"].get<double>()})
-            .eps(c["eps"].get<double>())
-            .weight_decay(wd));
-  };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, opts(c["weight_decay"].get<double>()));
-  groups.emplace_back(no_decay, opts(0.0));
-  return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(c["lr"]));
-}
-
 std::string FormatEta(double seconds) {
   char buf[32];
   if (seconds >= 3600)
@@ -74,6 +57,22 @@ json ModelStats(LanguageModelImpl& model, const torch::Tensor& x) {
 }
 
 }  // namespace
+
+std::unique_ptr<torch::optim::AdamW> MakeOptimizer(torch::nn::Module& model, const json& c) {
+  std::vector<torch::Tensor> decay, no_decay;
+  for (auto& p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
+  auto opts = [&](double wd) {
+    return std::make_unique<torch::optim::AdamWOptions>(
+        torch::optim::AdamWOptions(c["lr"].get<double>())
+            .betas({c["beta1"].get<double>(), c["beta2"].get<double>()})
+            .eps(c["eps"].get<double>())
+            .weight_decay(wd));
+  };
+  std::vector<torch::optim::OptimizerParamGroup> groups;
+  groups.emplace_back(decay, opts(c["weight_decay"].get<double>()));
+  groups.emplace_back(no_decay, opts(0.0));
+  return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(c["lr"]));
+}
 
 double LearningRate(const json& c, int64_t step) {
   const double lr = c["lr"], min_lr = c["min_lr"];
@@ -181,7 +180,13 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   std::vector<torch::Tensor> params = model->parameters();
 
   for (; step < steps; ++step) {
-    if (ctx.stop && ctx.stop->load()) {
+    bool stop = (ctx.stop && ctx.stop->load()) || (ctx.stop_after >= 0 && step >= ctx.stop_after);
+    if (ctx.comm) {  // a signal reaches the ranks at different steps: all stop at the first
+      torch::Tensor any = torch::full({1}, stop ? 1.0f : 0.0f, torch::TensorOptions(device));
+      ctx.comm->AllReduceSum(any);
+      stop = any.item<float>() > 0;
+    }
+    if (stop) {
       save(step);
       log("interrupted", {{"step", step}}, /*sync=*/true);
       return TrainOutcome::kInterrupted;

@@ -3,7 +3,10 @@
 // Communicator, fixed-batch evaluation, checkpoints and exact resume.
 #pragma once
 
+#include <torch/torch.h>
+
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <string>
 
@@ -32,9 +35,16 @@ struct TrainContext {
   // Set asynchronously (signal handler) to ask for checkpoint-and-exit.
   const std::atomic<int>* stop = nullptr;
   bool progress = true;        // progress lines on stderr
+  // Behave as if signalled once this many steps are done (time-boxed jobs,
+  // tests); -1 = never.
+  int64_t stop_after = -1;
 };
 
 enum class TrainOutcome { kFinished, kDiverged, kInterrupted };
+
+// AdamW over the model's parameters: decay on matrices (dim >= 2) only, betas,
+// eps and weight_decay from the config.
+std::unique_ptr<torch::optim::AdamW> MakeOptimizer(torch::nn::Module& model, const json& config);
 
 // nanoGPT's get_lr: linear warmup over `warmup` steps, cosine to min_lr at
 // `steps`.

@@ -3,20 +3,25 @@
 #include "experiments/train.h"
 
 #include <torch/torch.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "core/atomic_file.h"
 #include "core/builtin_corpus.h"
 #include "core/event_log.h"
 #include "core/exit_code.h"
+#include "core/file_lock.h"
 #include "core/token_data.h"
 #include "core/trainer.h"
+#include "experiments/distributed.h"
 #include "experiments/provenance.h"
+#include "experiments/rank_launcher.h"
 
 namespace hrm {
 namespace {
@@ -42,13 +47,19 @@ json ResolveArgs(const TrainArgs& args) {
 int TrainMain(const TrainArgs& args) {
   json config;
   std::string data_dir;
+  std::optional<RankEnv> rank_env;  // set: this process is one rank of several
   try {
     config = ResolveArgs(args);
     data_dir = ResolveDataDir(config);
+    rank_env = RankEnvFromEnvironment();
+    if (rank_env && rank_env->world_size != config["world_size"].get<int>())
+      throw std::runtime_error("world_size: the config says " + config["world_size"].dump() +
+                               " but WORLD_SIZE=" + std::to_string(rank_env->world_size));
   } catch (const std::exception& e) {
     std::cerr << "hrm train: " << e.what() << "\n";
     return kExitUsage;
   }
+  const int rank = rank_env ? rank_env->rank : 0;
   const std::string run_id = RunId(config);
   const fs::path dir(args.run_dir);
   const fs::path config_file = dir / "config.json";
@@ -61,6 +72,9 @@ int TrainMain(const TrainArgs& args) {
       return kExitUsage;
     }
   }
+  // Without RANK, a multi-rank run starts its ranks, each this same command.
+  if (config["world_size"].get<int>() > 1 && !rank_env)
+    return LaunchRanks(config["world_size"].get<int>());
 
   try {
     TokenFile train_tokens((fs::path(data_dir) / "train.bin").string());
@@ -77,28 +91,54 @@ int TrainMain(const TrainArgs& args) {
     }
 
     fs::create_directories(dir);
-    if (!fs::exists(config_file))
+    // One worker per run directory: a second one (say, left by a runner that
+    // was killed) would interleave its events with ours. Rank 0 speaks for
+    // the ranks: it alone locks and writes config, events and checkpoints.
+    std::unique_ptr<FileLock> dir_lock;
+    if (rank == 0)
+      dir_lock = FileLock::TryAcquire((dir / "worker.lock").string(), ThisProcessHolder());
+    if (rank == 0 && !dir_lock) {
+      std::cerr << "hrm train: " << dir.string() << " is in use by "
+                << FileLock::Holder((dir / "worker.lock").string()) << "\n";
+      return kExitError;
+    }
+    if (rank == 0 && !fs::exists(config_file))
       WriteFileAtomic(config_file.string(),
                       json{{"run_id", run_id}, {"config", config}, {"data_dir", data_dir},
                            {"identity", CanonicalIdentity(config)}}
                               .dump(2) + "\n");
     const int64_t threads = config["threads"];
+    const int local_ranks = rank_env ? rank_env->local_world_size : 1;  // share the cores
     torch::set_num_threads(threads > 0 ? int(threads)
-                                       : int(std::max(1u, std::thread::hardware_concurrency())));
-    EventLog log((dir / "events.jsonl").string());
+                                       : std::max(1, int(std::thread::hardware_concurrency()) /
+                                                         local_ranks));
+    std::optional<EventLog> log;
+    if (rank == 0) log.emplace((dir / "events.jsonl").string());
 
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);
     std::signal(SIGUSR1, OnSignal);
 
+    std::unique_ptr<Communicator> comm;
+    if (rank_env) {
+      run_config["device"] = RankDevice(config["device"], rank_env->local_rank);
+      // Tests and operators find a rank's process here.
+      WriteFileAtomic((dir / ("rank" + std::to_string(rank) + ".pid")).string(),
+                      std::to_string(getpid()) + "\n");
+      comm = CommunicatorFromEnv(dir.string(),
+                                 torch::Device(run_config["device"].get<std::string>()));
+    }
+
     TrainContext ctx;
     ctx.config = run_config;
     ctx.run_id = run_id;
-    ctx.provenance = CollectProvenance(config["device"], meta);
+    ctx.provenance = CollectProvenance(run_config["device"], meta);
     ctx.run_dir = dir.string();
-    ctx.log = &log;
+    ctx.log = log ? &*log : nullptr;
+    ctx.comm = comm.get();
     ctx.stop = &g_stop;
     ctx.progress = args.progress;
+    ctx.stop_after = args.stop_after;
     TrainData data{train_tokens.data(), int64_t(train_tokens.size()), val_tokens.data(),
                    int64_t(val_tokens.size())};
     switch (Train(ctx, data)) {
@@ -107,9 +147,11 @@ int TrainMain(const TrainArgs& args) {
       case TrainOutcome::kInterrupted: return kExitInterrupted;
     }
   } catch (const std::exception& e) {
-    std::cerr << "hrm train: " << e.what() << "\n";
+    std::cerr << "hrm train: " << (rank_env ? "rank " + std::to_string(rank) + ": " : "")
+              << e.what() << "\n";
     try {
-      EventLog((dir / "events.jsonl").string()).Append("error", {{"message", e.what()}}, true);
+      if (rank == 0)
+        EventLog((dir / "events.jsonl").string()).Append("error", {{"message", e.what()}}, true);
     } catch (...) {
     }
   }

@@ -38,6 +38,14 @@ TEST(Config, RejectsUnknownKeyWrongTypeAndInvariants) {
   EXPECT_THROW(ResolveConfig(json{{"model", "unitf"}, {"N", 2}}), ConfigError);
 }
 
+TEST(Config, ResolvingAResolvedConfigChangesNothing) {
+  for (const char* model : {"transformer", "unitf", "hrm"}) {
+    json c = ResolveConfig(json{{"model", model}});
+    EXPECT_EQ(ResolveConfig(c), c) << model;
+  }
+  EXPECT_THROW(ResolveConfig(json{{"N", 2}, {"T", 2}, {"M", 5}}), ConfigError);
+}
+
 TEST(Config, RunIdIgnoresDeviceButNotNumbers) {
   json a = ResolveConfig(json{{"device", "cpu"}});
   json b = ResolveConfig(json{{"device", "cuda:1"}, {"threads", 2}});
