@@ -94,7 +94,8 @@ json LoadCheckpoint(const std::string& path, torch::nn::Module* model,
   if (model || optimizer) {
     torch::Tensor rng;
     archive.read("rng", rng);
-    at::detail::getDefaultCPUGenerator().set_state(rng);
+    at::Generator gen = at::detail::getDefaultCPUGenerator();
+    gen.set_state(rng);
   }
   return meta;
 }

@@ -12,6 +12,7 @@ struct TrainArgs {
   std::string config_path;         // optional YAML of key: value
   std::vector<std::string> sets;   // key=value overrides, applied after the file
   bool progress = true;
+  long long stop_after = -1;       // checkpoint and exit 130 after this many steps
 };
 
 // Returns an ExitCode (runner/cli.h): 0 finished, 2 bad config (nothing

@@ -11,6 +11,8 @@ void RegisterCoreCommands(CLI::App& app, int* rc) {
       ->required();
   cmd->add_option("--config", args->config_path, "YAML file of key: value")->check(CLI::ExistingFile);
   cmd->add_option("--set", args->sets, "key=value override (repeatable)");
+  cmd->add_option("--stop-after", args->stop_after,
+                  "checkpoint and exit (code 130) once this many steps are done");
   cmd->add_flag("!--no-progress", args->progress, "no progress lines on stderr");
   cmd->callback([args, rc] { *rc = TrainMain(*args); });
 }
