@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 #include <set>
 
@@ -40,16 +39,7 @@ json GivenOrDefault(const Given& g, const std::string& key) {
   return spec ? spec->default_value : json();
 }
 
-std::string Show(const json& v) {
-  if (v.is_null()) return "(derived)";
-  if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v.get<double>());
-    return buf;
-  }
-  return v.dump();
-}
+std::string Show(const json& v) { return v.is_null() ? "(derived)" : ShowValue(v); }
 
 // Appends every point of axes[i..] (the last axis varying fastest) to out.
 void Cross(const std::vector<const GridAxis*>& axes, size_t i, const PendingRun& run,
@@ -89,6 +79,7 @@ void Exclude(const Grid& g, std::vector<PendingRun>& runs) {
     const size_t before = runs.size();
     runs.erase(std::remove_if(runs.begin(), runs.end(), matches), runs.end());
     if (runs.size() == before) Fail(ex.where, "exclude", "matches no run");
+    if (runs.empty()) Fail(ex.where, "exclude", "leaves no run");
   }
 }
 

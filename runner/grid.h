@@ -102,6 +102,9 @@ Grid LoadGrid(const std::string& path);
 std::vector<ExpandedRun> ExpandGrid(const Grid& grid, const std::string& profile,
                                     const std::vector<std::string>& sets);
 
+// A config value as labels and tables show it: strings bare, floats as %g.
+std::string ShowValue(const json& value);
+
 // The expansion as a text table: id, label, model and every key whose value
 // differs between runs, then the run count.
 std::string DryRunTable(const std::vector<ExpandedRun>& runs);

@@ -1,4 +1,4 @@
-// The dry-run table of an expanded grid.
+// How expanded runs are shown: values, and the dry-run table.
 #include <algorithm>
 #include <cstdio>
 #include <set>
@@ -10,8 +10,12 @@ namespace hrm {
 namespace {
 
 std::string Cell(const json& config, const std::string& key) {
-  if (!config.contains(key)) return "-";
-  const json& v = config[key];
+  return config.contains(key) ? ShowValue(config[key]) : "-";
+}
+
+}  // namespace
+
+std::string ShowValue(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_number_float()) {
     char buf[32];
@@ -20,8 +24,6 @@ std::string Cell(const json& config, const std::string& key) {
   }
   return v.dump();
 }
-
-}  // namespace
 
 std::string DryRunTable(const std::vector<ExpandedRun>& runs) {
   std::vector<std::string> columns = {"id", "label", "model"};

@@ -234,6 +234,8 @@ TEST(Grid, BadGridsNameFileLineAndKey) {
   EXPECT_EQ(ErrorOf("runs:\n  - {model: transformer}\nzip: {N: [2], T: [4]}\n"),
             At(3) + "N: not a key of model transformer (got 2)");
   EXPECT_EQ(ErrorOf("exclude:\n  - {lr: 0.5}\n"), At(2) + "exclude: matches no run");
+  EXPECT_EQ(ErrorOf("product: {lr: [0.5]}\nexclude:\n  - {lr: 0.5}\n"),
+            At(3) + "exclude: leaves no run");
   EXPECT_EQ(ErrorOf("base: {d: 64}\nbase: {d: 32}\n"), At(2) + "base: given twice");
   EXPECT_EQ(ErrorOf("runs: []\n"), At(1) + "runs: empty list; leave runs out to use base alone");
   EXPECT_EQ(ErrorOf("profiles:\n  mini:\n    lr: 0.1\n"),
