@@ -88,7 +88,8 @@ void RegisterDataCommands(CLI::App& app, int* rc) {
         std::cout << BuiltinDataDir(o->tokenizer) << "\n";
         return;
       }
-      json meta = PrepareCorpus(*MakeTokenizer(o->tokenizer), o->input, o->out, o->val_fraction);
+      nlohmann::json meta =
+          PrepareCorpus(*MakeTokenizer(o->tokenizer), o->input, o->out, o->val_fraction);
       std::cout << "wrote " << o->out << ": " << meta["train_tokens"] << " train + "
                 << meta["val_tokens"] << " val tokens from " << meta["source"]["documents"]
                 << " documents (" << o->tokenizer << ", vocab " << meta["vocab_size"] << ")\n";
