@@ -16,6 +16,8 @@ using KT = KeyType;
 std::vector<KeySpec> MakeKeys() {
   const json null;
   return {
+      {"protocol", KT::kString, "train", true, {"train", "latency", "genspeed"},
+       "what a run measures: train (then, for hrm, the slow-module analyses), latency, genspeed"},
       {"model", KT::kString, "hrm", true, {"transformer", "unitf", "hrm"},
        "model family: transformer (L independent blocks), unitf (one block M times), hrm"},
       {"d", KT::kInt, 128, true, {}, "model width"},

@@ -21,6 +21,7 @@
 #include "runner/grid.h"
 #include "runner/local_backend.h"
 #include "runner/progress.h"
+#include "runner/slurm_backend.h"
 #include "store/ingest.h"
 #include "store/run_store.h"
 #include "store/store_lock.h"
@@ -71,6 +72,15 @@ void StopOrphanWorker(const std::string& run_dir) {
 
 std::unique_ptr<Backend> MakeBackend(const SweepOptions& o, const std::string& sweep_dir) {
   if (o.backend == "local") return std::make_unique<LocalBackend>(LocalBackendOptions{o.slots, o.gpus});
+  if (o.backend == "slurm") {
+    SlurmBackendOptions so;
+    so.sweep_dir = sweep_dir;
+    so.partition = o.partition;
+    so.time_limit = o.time_limit;
+    so.sbatch_args = o.sbatch_args;
+    so.max_parallel = o.slots > 1 ? o.slots : 0;  // --slots N throttles each array to N tasks
+    return std::make_unique<SlurmBackend>(so);
+  }
   throw std::runtime_error("--backend: expected local or slurm (got " + o.backend + ")");
 }
 
@@ -112,6 +122,7 @@ int SweepMain(const SweepOptions& o) {
     RunStore::SweepEntry e;
     e.run.id = r.id;
     e.run.config = r.config;
+    e.run.kind = r.config.value("protocol", "train");
     e.run.run_dir = (runs_dir / r.id).string();
     e.label = r.label;
     e.position = r.position;
