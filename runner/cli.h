@@ -12,5 +12,6 @@ void RegisterConfigCommands(CLI::App& app, int* rc);   // config, params      (r
 void RegisterCoreCommands(CLI::App& app, int* rc);     // train               (runner/cli_train.cc)
 void RegisterDataCommands(CLI::App& app, int* rc);     // prepare, tokenize   (runner/cli_data.cc)
 void RegisterGridCommands(CLI::App& app, int* rc);     // grid                (runner/cli_grid.cc)
+void RegisterReportCommands(CLI::App& app, int* rc);   // report              (runner/cli_report.cc)
 
 }  // namespace hrm

@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   hrm::RegisterCoreCommands(app, &rc);
   hrm::RegisterDataCommands(app, &rc);
   hrm::RegisterGridCommands(app, &rc);
+  hrm::RegisterReportCommands(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
