@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, each reported as a ratio against a baseline
+# measured in the same run. OpenBLAS's forced core type (set on this machine)
+# slows it: benchmarks unset it; tests keep it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+B=${BUILD:-build}
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+export OMP_WAIT_POLICY=PASSIVE
+THREADS=${THREADS:-$(nproc)}
+cmake --build "$B" --target train_step_bench store_bench report_bench >/dev/null
+
+echo "== training step, d=128 seq=128 batch=8, $THREADS threads (C++ vs PyTorch-Python twin, same libtorch)"
+printf "%-12s %12s %12s %14s %8s\n" model cpp_ms py_ms cpp_tok/s speedup
+for m in transformer unitf hrm; do
+  for rep in 1 2 3; do  # interleaved so drift hits both sides alike
+    "$B/bench/train_step_bench" --model $m --threads "$THREADS" --steps 10 >>"/tmp/hrm_bench_cpp_$m"
+    /usr/bin/python3 bench/hrm_twin.py --model $m --threads "$THREADS" --steps 10 >>"/tmp/hrm_bench_py_$m"
+  done
+  /usr/bin/python3 - "$m" <<'PY'
+import json, statistics, sys, os
+m = sys.argv[1]
+def med(path):
+    rows = [json.loads(l) for l in open(path)]
+    os.remove(path)
+    return statistics.median(r["ms_per_step"] for r in rows), statistics.median(r["tokens_per_s"] for r in rows)
+c, ct = med(f"/tmp/hrm_bench_cpp_{m}")
+p, _ = med(f"/tmp/hrm_bench_py_{m}")
+print(f"{m:<12} {c:12.1f} {p:12.1f} {ct:14.0f} {p / c:7.2f}x")
+PY
+done
+echo
+echo "== store"
+"$B/bench/store_bench"
+echo
+echo "== report"
+"$B/bench/report_bench"
