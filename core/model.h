@@ -47,6 +47,9 @@ struct StepTrace {
   double zl_norm = 0;    // mean over positions of ||z_L||_2
   double zh_norm = 0;
   double cos_lh = 0;     // cos(z_L, z_H) averaged over positions
+  // Infinity norms after the step, and of the block outputs u it mixed in
+  // (uh_absmax 0 when H did not fire): Proposition 1 bounds z by z⁰ and u.
+  double zl_absmax = 0, zh_absmax = 0, ul_absmax = 0, uh_absmax = 0;
 };
 
 struct ForwardResult {
@@ -78,5 +81,17 @@ LanguageModel MakeModel(const ModelOptions& options);
 
 // Number of stored parameters of a live module (trainable, buffers excluded).
 int64_t CountParameters(const torch::nn::Module& module);
+
+// Mean cross-entropy of logits (B, n, V) against targets (B, n), in fp32.
+torch::Tensor CrossEntropy(const torch::Tensor& logits, const torch::Tensor& targets);
+
+// Initial std of a block's matrices and of its residual output projections
+// (Wo, W2) for a block applied `applications` times per forward (MODEL.md §5):
+// std = init_std, out_std = init_std / sqrt(2·applications), both times
+// sqrt(init_width_ref / d) for a shared (recurrent) block when d > init_width_ref.
+struct BlockInitStd {
+  double std, out_std;
+};
+BlockInitStd BlockInit(const ModelOptions& options, int64_t applications, bool shared);
 
 }  // namespace hrm

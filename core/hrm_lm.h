@@ -1,0 +1,35 @@
+// HRM-LM (MODEL.md §4): a fast and a slow shared block iterated under gated
+// state updates, with truncated backprop, supervision passes and a gated
+// output fusion.
+#pragma once
+
+#include "core/causal_attn_block.h"
+#include "core/model.h"
+
+namespace hrm {
+
+// e = Block_in(E[tokens]); per pass, M = N·T steps of
+//   z_L ← lerp(Block_L(z_L + α_L·P_L c_L), z_L, σ(G_L c_L + b_L)),  c_L = [z_L; z_H; e]
+// and after every T-th step
+//   z_H ← lerp(Block_H(z_H + α_H·P_H c_H), z_H, σ(G_H c_H + b_H)),  c_H = [z_H; z_L];
+// then logits = RMSNorm_o(g_o ⊙ ẑ_L + (1−g_o) ⊙ ẑ_H + ê)·Eᵀ, g_o = σ(W_f[ẑ_L; ẑ_H; ê]/τ).
+// Steps 0..M−K−1 of a pass run without autograd; states are detached between
+// the S passes. Parameters: 3(16d²+2d) + 13d² + V·d + 6d + 3.
+class HrmLmImpl : public LanguageModelImpl {
+ public:
+  explicit HrmLmImpl(const ModelOptions& options);
+  ForwardResult forward(const torch::Tensor& tokens, const torch::Tensor& targets,
+                        const ForwardOptions& opts = {}) override;
+
+  torch::Tensor wte;  // (V, d), input embedding and output head
+  CausalAttnBlock block_in{nullptr}, block_L{nullptr}, block_H{nullptr};
+  torch::Tensor z_L0, z_H0;        // (d) buffers: fixed prototypes, truncated normal on [-2, 2]
+  torch::Tensor P_L, G_L, b_L;     // (d, 3d), (d, 3d), (d): fast injection and gate over c_L
+  torch::Tensor alpha_L;           // scalar, init 0.1
+  torch::Tensor P_H, G_H, b_H;     // (d, 2d), (d, 2d), (d): slow injection and gate over c_H
+  torch::Tensor alpha_H;           // scalar, init 0.1
+  torch::Tensor W_f, tau;          // (d, 3d) fusion gate, scalar temperature init 1
+  RMSNorm norm_L{nullptr}, norm_H{nullptr}, norm_e{nullptr}, norm_o{nullptr};
+};
+
+}  // namespace hrm

@@ -1,0 +1,138 @@
+// `hrm config` (the key table) and `hrm params` (the parameter count of a
+// resolved config). Torch-free: counts come from core/param_count.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/param_count.h"
+#include "runner/cli.h"
+
+namespace hrm {
+namespace {
+
+const char* TypeName(KeyType t) {
+  switch (t) {
+    case KeyType::kInt: return "int";
+    case KeyType::kFloat: return "float";
+    case KeyType::kString: return "string";
+    case KeyType::kBool: return "bool";
+  }
+  return "?";
+}
+
+json KeyTableJson() {
+  json keys = json::array();
+  for (const KeySpec& k : ConfigKeys())
+    keys.push_back({{"name", k.name},
+                    {"type", TypeName(k.type)},
+                    {"default", k.default_value},
+                    {"identity", k.identity},
+                    {"choices", k.choices},
+                    {"doc", k.doc}});
+  return keys;
+}
+
+void PrintKeyTable() {
+  std::printf("%-20s %-7s %-10s %-3s %s\n", "key", "type", "default", "id", "doc");
+  for (const KeySpec& k : ConfigKeys()) {
+    std::string def = k.default_value.is_null()     ? "(derived)"
+                      : k.default_value.is_string() ? k.default_value.get<std::string>()
+                                                    : k.default_value.dump();
+    std::printf("%-20s %-7s %-10s %-3s %s\n", k.name, TypeName(k.type), def.c_str(),
+                k.identity ? "yes" : "no", k.doc);
+  }
+  std::printf("\nid = identity key: it enters the run id (changes the numbers a run produces).\n");
+}
+
+// The resolved model fields and the count, as `hrm params --json` prints them.
+json ParamsJson(const json& resolved, const ParamCount& pc) {
+  json out = json::object();
+  for (const char* key : {"model", "d", "heads", "seq", "L", "M", "N", "T", "K", "S"})
+    if (resolved.contains(key)) out[key] = resolved[key];
+  out["vocab"] = pc.vocab;
+  out["params"] = pc.params;
+  out["bytes_bf16"] = pc.bytes_bf16;
+  out["bytes_fp32"] = pc.bytes_fp32;
+  out["embedding"] = pc.embedding;
+  out["blocks"] = pc.blocks;
+  out["per_block"] = pc.per_block;
+  out["block_params"] = pc.block_params;
+  out["norms"] = pc.norms;
+  out["hrm_extras"] = pc.hrm_extras;
+  out["run_id"] = RunId(resolved);
+  return out;
+}
+
+std::string Millions(int64_t n) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%lld (%.2fM)", static_cast<long long>(n), n / 1e6);
+  return buf;
+}
+
+void PrintParams(const json& resolved, const ParamCount& pc) {
+  std::string shape;
+  for (const char* key : {"d", "heads", "L", "N", "T", "M", "K", "S"})
+    if (resolved.contains(key)) shape += std::string(shape.empty() ? "" : " ") + key + "=" +
+                                         resolved[key].dump();
+  std::printf("model       %s (%s, vocab=%lld)\n", resolved["model"].get<std::string>().c_str(),
+              shape.c_str(), static_cast<long long>(pc.vocab));
+  std::printf("params      %s\n", Millions(pc.params).c_str());
+  std::printf("  embedding %s  (tied head)\n", Millions(pc.embedding).c_str());
+  std::printf("  blocks    %s  (%lld x %lld)\n", Millions(pc.block_params).c_str(),
+              static_cast<long long>(pc.blocks), static_cast<long long>(pc.per_block));
+  std::printf("  norms     %s\n", Millions(pc.norms).c_str());
+  if (pc.hrm_extras) std::printf("  hrm gates %s\n", Millions(pc.hrm_extras).c_str());
+  std::printf("bytes       bf16 %.3f GB, fp32 %.3f GB\n", pc.bytes_bf16 / 1e9, pc.bytes_fp32 / 1e9);
+}
+
+struct ParamsArgs {
+  std::string config_path;
+  std::vector<std::string> sets;
+  bool as_json = false;
+};
+
+int ParamsMain(const ParamsArgs& args) {
+  json resolved;
+  try {
+    json given = args.config_path.empty() ? json::object() : ReadConfigYaml(args.config_path);
+    ApplyOverrides(given, args.sets);
+    resolved = ResolveConfig(given);
+  } catch (const std::exception& e) {  // ConfigError, or a YAML error naming file and line
+    std::cerr << "hrm params: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  const ParamCount pc = CountParams(resolved);
+  if (args.as_json)
+    std::cout << ParamsJson(resolved, pc).dump() << "\n";
+  else
+    PrintParams(resolved, pc);
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterConfigCommands(CLI::App& app, int* rc) {
+  auto as_json = std::make_shared<bool>(false);
+  CLI::App* config = app.add_subcommand("config", "list every config key: type, default, doc");
+  config->add_flag("--json", *as_json, "print the key table as JSON");
+  config->callback([as_json, rc] {
+    if (*as_json)
+      std::cout << KeyTableJson().dump(2) << "\n";
+    else
+      PrintKeyTable();
+    *rc = kExitOk;
+  });
+
+  auto args = std::make_shared<ParamsArgs>();
+  CLI::App* params =
+      app.add_subcommand("params", "parameter count and weight bytes of a config's model");
+  params->add_option("--config", args->config_path, "YAML file of key: value");
+  params->add_option("--set", args->sets, "key=value override (repeatable)");
+  params->add_flag("--json", args->as_json, "print one JSON object");
+  params->callback([args, rc] { *rc = ParamsMain(*args); });
+}
+
+}  // namespace hrm
