@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -20,8 +21,8 @@ namespace hrm {
 namespace {
 
 // Eval fields that have their own column; every other key goes to extra.
-constexpr const char* kEvalColumns[] = {"event",     "step",   "val_ce", "train_ce",
-                                        "lr",        "grad_norm", "tokens", "wall_s"};
+constexpr const char* kEvalColumns[] = {"event", "step",      "val_ce", "train_ce",
+                                        "lr",    "grad_norm", "tokens", "wall_s"};
 
 std::string IsoNow() {
   std::time_t t = std::time(nullptr);
@@ -32,14 +33,13 @@ std::string IsoNow() {
   return buf;
 }
 
-void BindOpt(SQLite::Statement& s, int i, const std::optional<int64_t>& v) {
-  if (v) s.bind(i, *v); else s.bind(i);
-}
-void BindOpt(SQLite::Statement& s, int i, const std::optional<double>& v) {
-  if (v) s.bind(i, *v); else s.bind(i);
-}
-void BindOpt(SQLite::Statement& s, int i, const std::optional<std::string>& v) {
-  if (v) s.bind(i, *v); else s.bind(i);
+// Binds the value, or NULL.
+template <class T>
+void BindOpt(SQLite::Statement& s, int i, const std::optional<T>& v) {
+  if (v)
+    s.bind(i, *v);
+  else
+    s.bind(i);
 }
 
 // How far the run's log was ingested.
@@ -49,18 +49,11 @@ struct Cursor {
   int64_t line = 0;    // number of that line
 };
 
-Cursor LoadCursor(SQLite::Database& db, const std::string& run_id) {
-  SQLite::Statement q(db, "SELECT path, offset, line FROM ingest_cursors WHERE run_id = ?");
-  q.bind(1, run_id);
-  if (!q.executeStep()) return {};
-  return {q.getColumn(0).getString(), q.getColumn(1).getInt64(), q.getColumn(2).getInt64()};
-}
-
-void SaveCursor(SQLite::Database& db, const std::string& run_id, const Cursor& c) {
-  SQLite::Statement up(db,
-                       "INSERT INTO ingest_cursors (run_id, path, offset, line) "
-                       "VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
-                       "path = excluded.path, offset = excluded.offset, line = excluded.line");
+void SaveCursor(RunStore& store, const std::string& run_id, const Cursor& c) {
+  SQLite::Statement& up = store.Prepared(
+      "INSERT INTO ingest_cursors (run_id, path, offset, line) "
+      "VALUES (?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET "
+      "path = excluded.path, offset = excluded.offset, line = excluded.line");
   up.bind(1, run_id);
   up.bind(2, c.path);
   up.bind(3, c.offset);
@@ -68,19 +61,16 @@ void SaveCursor(SQLite::Database& db, const std::string& run_id, const Cursor& c
   up.exec();
 }
 
-// The bytes [offset, size) of an open file.
-std::string ReadRange(int fd, int64_t offset, int64_t size, const std::string& path) {
-  std::string buf(size_t(size - offset), '\0');
-  size_t done = 0;
-  while (done < buf.size()) {
-    ssize_t n = ::pread(fd, &buf[done], buf.size() - done, off_t(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw StoreError(path + ": cannot read event log: " + std::strerror(errno));
-    if (n == 0) break;  // shrank while we read: take what is there
-    done += size_t(n);
+// Appends up to `want` bytes read at `offset` to buf; returns how many.
+size_t ReadAppend(int fd, int64_t offset, size_t want, std::string& buf, const std::string& path) {
+  const size_t keep = buf.size();
+  buf.resize(keep + want);
+  ssize_t n;
+  while ((n = ::pread(fd, &buf[keep], want, off_t(offset))) < 0 && errno == EINTR) {
   }
-  buf.resize(done);
-  return buf;
+  if (n < 0) throw StoreError(path + ": cannot read event log: " + std::strerror(errno));
+  buf.resize(keep + size_t(n));
+  return size_t(n);
 }
 
 class FileCloser {
@@ -98,16 +88,30 @@ class FileCloser {
 // for the run's row until Finish writes it.
 class LineIngester {
  public:
-  LineIngester(SQLite::Database& db, const std::string& run_id, const std::string& path,
+  LineIngester(RunStore& store, const std::string& run_id, const std::string& path,
                IngestResult& out)
-      : db_(db), run_id_(run_id), path_(path), out_(out) {}
+      : store_(store), run_id_(run_id), path_(path), out_(out) {}
 
+  // One complete line (without its newline) that starts at byte `offset`.
   void Line(std::string_view text, int64_t offset, int64_t line_no) {
     line_ = line_no;
     if (text.find_first_not_of(" \t\r") == std::string_view::npos) return;
     json ev = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-    if (ev.is_discarded() || !ev.is_object())
-      return Warn("not a JSON object (a line torn by a crash?): skipped");
+    if (ev.is_discarded() || !ev.is_object()) {
+      // A writer that resumed after a crash without first ending the torn
+      // line glued its first record to it: keep that record.
+      size_t at = 0;
+      while ((at = text.find('{', at + 1)) != std::string_view::npos) {
+        ev = json::parse(text.begin() + at, text.end(), nullptr, /*allow_exceptions=*/false);
+        if (ev.is_object() && ev.contains("event")) break;
+      }
+      if (at == std::string_view::npos)
+        return Warn("not a JSON object (a line torn by a crash?): skipped");
+      Warn("a line torn by a crash runs into the next record: kept the record from byte " +
+           std::to_string(at + 1) + " of the line");
+      text.remove_prefix(at);
+      offset += int64_t(at);
+    }
     auto name = ev.find("event");
     if (name == ev.end() || !name->is_string()) return Warn("no \"event\" field: skipped");
     const std::string& event = name->get_ref<const std::string&>();
@@ -120,12 +124,12 @@ class LineIngester {
   // Applies the status, step, error and times the events imply to runs.
   void Finish() {
     if (!touched_) return;
-    SQLite::Statement up(db_,
-                         "UPDATE runs SET step = coalesce(?1, step), status = coalesce(?2, status),"
-                         " error = coalesce(?3, error), provenance = coalesce(?4, provenance),"
-                         " started_at = coalesce(?5, started_at),"
-                         " finished_at = coalesce(?6, finished_at),"
-                         " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?7");
+    SQLite::Statement& up = store_.Prepared(
+        "UPDATE runs SET step = coalesce(?1, step), status = coalesce(?2, status),"
+        " error = coalesce(?3, error), provenance = coalesce(?4, provenance),"
+        " started_at = coalesce(?5, started_at),"
+        " finished_at = CASE WHEN ?8 THEN NULL ELSE coalesce(?6, finished_at) END,"
+        " updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?7");
     BindOpt(up, 1, step_);
     BindOpt(up, 2, status_);
     BindOpt(up, 3, error_);
@@ -133,6 +137,7 @@ class LineIngester {
     BindOpt(up, 5, started_at_);
     BindOpt(up, 6, finished_at_);
     up.bind(7, run_id_);
+    up.bind(8, clear_finished_);
     up.exec();
   }
 
@@ -168,30 +173,20 @@ class LineIngester {
     return std::nullopt;
   }
 
-  SQLite::Statement& Prepare(std::optional<SQLite::Statement>& slot, const char* sql) {
-    if (!slot) slot.emplace(db_, sql);
-    return *slot;
-  }
-
   void NoteStep(const std::optional<int64_t>& step) {
     if (!step) return;
     step_ = step;
     touched_ = true;
   }
 
-  void Eval(const json& ev) {
+  // Consumes ev: the keys left after the columns are taken become extra.
+  void Eval(json& ev) {
     const std::optional<int64_t> step = Int(ev, "step");
     if (!step) return Warn("eval without a step: skipped");
-    json extra = json::object();
-    for (auto it = ev.begin(); it != ev.end(); ++it) {
-      bool column = false;
-      for (const char* k : kEvalColumns) column = column || it.key() == k;
-      if (!column) extra[it.key()] = it.value();
-    }
-    SQLite::Statement& s = Prepare(insert_eval_,
-                                   "INSERT OR IGNORE INTO evals (run_id, step, val_ce, train_ce, "
-                                   "lr, grad_norm, tokens, wall_s, extra) "
-                                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement& s = store_.Prepared(
+        "INSERT OR IGNORE INTO evals (run_id, step, val_ce, train_ce, "
+        "lr, grad_norm, tokens, wall_s, extra) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     s.bind(1, run_id_);
     s.bind(2, *step);
     BindOpt(s, 3, Num(ev, "val_ce"));
@@ -200,7 +195,11 @@ class LineIngester {
     BindOpt(s, 6, Num(ev, "grad_norm"));
     BindOpt(s, 7, Int(ev, "tokens"));
     BindOpt(s, 8, Num(ev, "wall_s"));
-    if (extra.empty()) s.bind(9); else s.bind(9, extra.dump());
+    for (const char* column : kEvalColumns) ev.erase(column);
+    if (ev.empty())
+      s.bind(9);
+    else
+      s.bind(9, ev.dump());
     out_.evals += s.exec();
     s.reset();
     NoteStep(step);
@@ -211,12 +210,12 @@ class LineIngester {
     const std::optional<std::string> path = Str(ev, "path");
     if (!step || !path) return Warn("checkpoint without a step or path: skipped");
     // A resumed run may write the same step again: the newest file wins.
-    SQLite::Statement& s = Prepare(upsert_checkpoint_,
-                                   "INSERT INTO checkpoints (run_id, step, path, sha256) "
-                                   "VALUES (?, ?, ?, ?) ON CONFLICT (run_id, step) DO UPDATE SET "
-                                   "path = excluded.path, sha256 = excluded.sha256 "
-                                   "WHERE path IS NOT excluded.path "
-                                   "OR sha256 IS NOT excluded.sha256");
+    SQLite::Statement& s = store_.Prepared(
+        "INSERT INTO checkpoints (run_id, step, path, sha256) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (run_id, step) DO UPDATE SET "
+        "path = excluded.path, sha256 = excluded.sha256 "
+        "WHERE path IS NOT excluded.path "
+        "OR sha256 IS NOT excluded.sha256");
     s.bind(1, run_id_);
     s.bind(2, *step);
     s.bind(3, *path);
@@ -233,9 +232,9 @@ class LineIngester {
     for (auto it = ev.begin(); it != ev.end(); ++it)
       if (it.key() != "event" && it.key() != "metric" && it.key() != "value")
         extra[it.key()] = it.value();
-    SQLite::Statement& s = Prepare(insert_measurement_,
-                                   "INSERT OR IGNORE INTO measurements (run_id, metric, value, "
-                                   "extra) VALUES (?, ?, ?, ?)");
+    SQLite::Statement& s = store_.Prepared(
+        "INSERT OR IGNORE INTO measurements (run_id, metric, value, "
+        "extra) VALUES (?, ?, ?, ?)");
     s.bind(1, run_id_);
     s.bind(2, *metric);
     BindOpt(s, 3, Num(ev, "value"));
@@ -249,9 +248,9 @@ class LineIngester {
   void Lifecycle(const std::string& event, const json& ev, std::string_view text, int64_t offset) {
     const std::optional<int64_t> step = Int(ev, "step");
     const std::optional<std::string> time = Str(ev, "time");
-    SQLite::Statement& s = Prepare(insert_event_,
-                                   "INSERT OR IGNORE INTO run_events (run_id, log_offset, event, "
-                                   "step, time, body) VALUES (?, ?, ?, ?, ?, ?)");
+    SQLite::Statement& s = store_.Prepared(
+        "INSERT OR IGNORE INTO run_events (run_id, log_offset, event, "
+        "step, time, body) VALUES (?, ?, ?, ?, ?, ?)");
     s.bind(1, run_id_);
     s.bind(2, offset);
     s.bind(3, event);
@@ -266,6 +265,8 @@ class LineIngester {
     if (event == "started") {
       status_ = "running";
       started_at_ = when;
+      finished_at_.reset();  // of an earlier attempt
+      clear_finished_ = true;
       auto p = ev.find("provenance");
       if (p != ev.end() && !p->is_null()) provenance_ = p->dump();
       const std::optional<std::string> hash = Str(ev, "config_hash");
@@ -275,28 +276,32 @@ class LineIngester {
       status_ = "interrupted";
     } else if (event == "finished") {
       status_ = "done";
-      finished_at_ = when;
+      Ended(when);
     } else if (event == "diverged") {
       status_ = "diverged";
       error_ = Str(ev, "reason").value_or("diverged");
-      finished_at_ = when;
+      Ended(when);
     } else if (event == "error") {
       status_ = "failed";
       error_ = Str(ev, "message").value_or("error event without a message");
-      finished_at_ = when;
+      Ended(when);
     } else {
       Warn("unknown event '" + event + "': kept in run_events only");
     }
   }
 
-  SQLite::Database& db_;
+  void Ended(const std::string& when) {
+    finished_at_ = when;
+    clear_finished_ = false;
+  }
+
+  RunStore& store_;
   const std::string& run_id_;
   const std::string& path_;
   IngestResult& out_;
   int64_t line_ = 0;
-  std::optional<SQLite::Statement> insert_eval_, upsert_checkpoint_, insert_measurement_,
-      insert_event_;
   bool touched_ = false;
+  bool clear_finished_ = false;
   std::optional<int64_t> step_;
   std::optional<std::string> status_, error_, provenance_, started_at_, finished_at_;
 };
@@ -307,16 +312,22 @@ IngestResult IngestEvents(RunStore& store, const std::string& run_id, const std:
   IngestResult out;
   SQLite::Database& db = store.db();
   try {
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement known(db, "SELECT 1 FROM runs WHERE id = ?");
+    // Reads first, so that polling a log with nothing new takes no write lock.
+    SQLite::Statement& known = store.Prepared(
+        "SELECT c.path, c.offset, c.line FROM runs r "
+        "LEFT JOIN ingest_cursors c ON c.run_id = r.id WHERE r.id = ?");
     known.bind(1, run_id);
     if (!known.executeStep())
       throw StoreError("store " + store.path() + ": no run " + run_id + " (ingesting " + path +
                        ")");
-
-    Cursor cursor = LoadCursor(db, run_id);
+    Cursor cursor;
+    if (!known.getColumn(0).isNull())
+      cursor = {known.getColumn(0).getString(), known.getColumn(1).getInt64(),
+                known.getColumn(2).getInt64()};
+    known.reset();
     const Cursor before = cursor;
     if (cursor.path != path) cursor = {path, 0, 0};  // another file: read it all
+
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) return out;  // the worker has not started yet
@@ -331,32 +342,46 @@ IngestResult IngestEvents(RunStore& store, const std::string& run_id, const std:
     // was replaced or cut since the last ingest.
     char last = '\n';
     if (cursor.offset > size ||
-        (cursor.offset > 0 && (::pread(fd, &last, 1, off_t(cursor.offset - 1)) != 1 || last != '\n'))) {
-      out.warnings.push_back(path + ": no longer matches what was ingested (replaced or cut "
+        (cursor.offset > 0 &&
+         (::pread(fd, &last, 1, off_t(cursor.offset - 1)) != 1 || last != '\n'))) {
+      out.warnings.push_back(path +
+                             ": no longer matches what was ingested (replaced or cut "
                              "short?): reading it again from the start");
       cursor.offset = 0;
       cursor.line = 0;
     }
+    if (cursor.offset == size && cursor.path == before.path && cursor.offset == before.offset)
+      return out;  // nothing new
 
-    const std::string buf = ReadRange(fd, cursor.offset, size, path);
-    LineIngester lines(db, run_id, path, out);
-    size_t pos = 0;
-    while (const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos)) {
-      const size_t end = size_t(static_cast<const char*>(nl) - buf.data());
-      ++cursor.line;
-      ++out.lines;
-      lines.Line(std::string_view(buf.data() + pos, end - pos), cursor.offset + int64_t(pos),
-                 cursor.line);
-      pos = end + 1;
+    // The runner is the only writer, so the cursor read above still holds.
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    // Blocks of 1 MiB, so that memory stays small whatever the log's size;
+    // a line that straddles two blocks is carried over.
+    LineIngester lines(store, run_id, path, out);
+    std::string buf;  // bytes from cursor.offset on, not yet ingested
+    for (int64_t read_at = cursor.offset; read_at < size;) {
+      const size_t got =
+          ReadAppend(fd, read_at, size_t(std::min<int64_t>(1 << 20, size - read_at)), buf, path);
+      if (got == 0) break;  // cut short while we read: take what is there
+      read_at += int64_t(got);
+      size_t pos = 0;
+      while (const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos)) {
+        const size_t end = size_t(static_cast<const char*>(nl) - buf.data());
+        ++cursor.line;
+        ++out.lines;
+        lines.Line(std::string_view(buf.data() + pos, end - pos), cursor.offset, cursor.line);
+        cursor.offset += int64_t(end + 1 - pos);
+        pos = end + 1;
+      }
+      buf.erase(0, pos);
     }
-    cursor.offset += int64_t(pos);
     lines.Finish();
     if (cursor.path != before.path || cursor.offset != before.offset)
-      SaveCursor(db, run_id, cursor);
+      SaveCursor(store, run_id, cursor);
     tx.commit();
   } catch (const SQLite::Exception& e) {
-    throw StoreError("store " + store.path() + ": ingesting " + path + " for run " + run_id +
-                     ": " + e.what());
+    throw StoreError("store " + store.path() + ": ingesting " + path + " for run " + run_id + ": " +
+                     e.what());
   }
   return out;
 }

@@ -13,11 +13,11 @@ namespace hrm {
 
 // What one ingest added.
 struct IngestResult {
-  int64_t lines = 0;         // complete lines read past the cursor
-  int64_t evals = 0;         // rows added to evals
-  int64_t checkpoints = 0;   // rows added to or changed in checkpoints
-  int64_t measurements = 0;  // rows added to measurements
-  int64_t run_events = 0;    // lifecycle events added to run_events
+  int64_t lines = 0;                  // complete lines read past the cursor
+  int64_t evals = 0;                  // rows added to evals
+  int64_t checkpoints = 0;            // rows added to or changed in checkpoints
+  int64_t measurements = 0;           // rows added to measurements
+  int64_t run_events = 0;             // lifecycle events added to run_events
   std::vector<std::string> warnings;  // "path:line: reason" for each line skipped
 };
 

@@ -2,10 +2,9 @@
 // status summaries `hrm status` prints. Torch-free.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,9 +90,9 @@ struct RunSummary {
   std::string model;
   RunStatus status = RunStatus::kPending;
   int64_t attempts = 0;
-  std::optional<int64_t> step;           // last event's step
+  std::optional<int64_t> step;  // last event's step
   std::optional<int64_t> last_eval_step;
-  std::optional<double> last_val_ce;     // val CE of the last evaluation
+  std::optional<double> last_val_ce;  // val CE of the last evaluation
   std::string error;
 };
 

@@ -40,8 +40,7 @@ std::optional<double> OptDouble(const SQLite::Column& c) {
 json JsonColumn(const SQLite::Column& c, const std::string& where) {
   if (c.isNull()) return nullptr;
   json j = json::parse(c.getString(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
-    throw StoreError(where + ": column " + c.getName() + " is not valid JSON");
+  if (j.is_discarded()) throw StoreError(where + ": column " + c.getName() + " is not valid JSON");
   return j;
 }
 
@@ -112,8 +111,8 @@ void CreateOrMigrate(SQLite::Database& db, const std::string& path) {
       bump.bind(1, std::to_string(version + 1));
       bump.exec();
     } catch (const SQLite::Exception& e) {
-      throw StoreError("store " + path + ": migrating schema " + std::to_string(version) +
-                       " to " + std::to_string(version + 1) + ": " + e.what());
+      throw StoreError("store " + path + ": migrating schema " + std::to_string(version) + " to " +
+                       std::to_string(version + 1) + ": " + e.what());
     }
   }
   SQLite::Statement fk(db, "PRAGMA foreign_key_check");
@@ -153,9 +152,9 @@ std::unique_ptr<RunStore> RunStore::Open(const std::string& path, Mode mode) {
         throw StoreError("store " + path + ": cannot create directory " + dir.string() + ": " +
                          ec.message());
     }
-    SQLite::Database db(path, writable ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE
-                                       : SQLite::OPEN_READONLY,
-                        kBusyTimeoutMs);
+    SQLite::Database db(
+        path, writable ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READONLY,
+        kBusyTimeoutMs);
     const int version = CheckVersion(db, path);
     if (writable) {
       // WAL lets status and report read while the runner writes. NORMAL
@@ -166,6 +165,9 @@ std::unique_ptr<RunStore> RunStore::Open(const std::string& path, Mode mode) {
         throw StoreError("store " + path + ": cannot use the WAL journal (got '" + journal +
                          "'; a network filesystem?)");
       db.exec("PRAGMA synchronous = NORMAL");
+      // Up to 64 MiB of pages (taken as needed): a large ingest then commits
+      // without spilling dirty pages to the WAL halfway.
+      db.exec("PRAGMA cache_size = -65536");
       // Migrations rebuild tables: renaming one away must not rewrite the
       // references to it, and rows are checked once at the end instead.
       db.exec("PRAGMA foreign_keys = OFF");
@@ -186,6 +188,18 @@ std::unique_ptr<RunStore> RunStore::Open(const std::string& path, Mode mode) {
   });
 }
 
+SQLite::Statement& RunStore::Prepared(const std::string& sql) {
+  std::unique_ptr<SQLite::Statement>& s = prepared_[sql];
+  if (!s) {
+    s = Guarded(path_, "preparing " + sql,
+                [&] { return std::make_unique<SQLite::Statement>(db_, sql); });
+  } else {
+    s->reset();
+    s->clearBindings();
+  }
+  return *s;
+}
+
 int64_t RunStore::UpsertSweep(const SweepSpec& s) {
   return Guarded(path_, "saving sweep " + s.name, [&] {
     SQLite::Statement up(db_,
@@ -199,7 +213,10 @@ int64_t RunStore::UpsertSweep(const SweepSpec& s) {
     up.bind(1, s.name);
     up.bind(2, s.grid_path);
     up.bind(3, s.grid_sha256);
-    if (s.profile.empty()) up.bind(4); else up.bind(4, s.profile);
+    if (s.profile.empty())
+      up.bind(4);
+    else
+      up.bind(4, s.profile);
     up.bind(5, json(s.overrides).dump());
     up.exec();
     return *FindSweep(s.name);
@@ -237,7 +254,10 @@ void RunStore::AddRunsToSweep(int64_t sweep_id, const std::vector<SweepEntry>& e
       run.bind(2, c.dump());
       run.bind(3, c.is_object() ? c.value("model", "") : "");
       run.bind(4, e.run.kind);
-      if (e.run.run_dir.empty()) run.bind(5); else run.bind(5, e.run.run_dir);
+      if (e.run.run_dir.empty())
+        run.bind(5);
+      else
+        run.bind(5, e.run.run_dir);
       run.exec();
       run.reset();
       link.bind(1, sweep_id);
@@ -256,7 +276,7 @@ void RunStore::MarkRunning(const std::string& run_id, int pid, const std::string
     SQLite::Statement up(db_,
                          "UPDATE runs SET status = 'running', attempts = attempts + 1, "
                          "runner_pid = ?, runner_host = ?, "
-                         "started_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), "
+                         "started_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), finished_at = NULL, "
                          "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?");
     up.bind(1, pid);
     up.bind(2, host);
@@ -267,8 +287,8 @@ void RunStore::MarkRunning(const std::string& run_id, int pid, const std::string
 }
 
 void RunStore::SetRunStatus(const std::string& run_id, RunStatus status, const std::string& error) {
-  const bool ends = status == RunStatus::kDone || status == RunStatus::kFailed ||
-                     status == RunStatus::kDiverged;
+  const bool ends =
+      status == RunStatus::kDone || status == RunStatus::kFailed || status == RunStatus::kDiverged;
   Guarded(path_, "setting the status of run " + run_id, [&] {
     SQLite::Statement up(db_,
                          "UPDATE runs SET status = ?1, error = coalesce(?2, error), "
@@ -276,7 +296,10 @@ void RunStore::SetRunStatus(const std::string& run_id, RunStatus status, const s
                          "ELSE finished_at END, "
                          "updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?4");
     up.bind(1, ToString(status));
-    if (error.empty()) up.bind(2); else up.bind(2, error);
+    if (error.empty())
+      up.bind(2);
+    else
+      up.bind(2, error);
     up.bind(3, ends);
     up.bind(4, run_id);
     if (up.exec() == 0) throw StoreError("store " + path_ + ": no run " + run_id);

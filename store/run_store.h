@@ -6,11 +6,13 @@
 #pragma once
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/records.h"
@@ -37,6 +39,10 @@ class RunStore {
   // The connection, for read queries (report, tests). Writes go through the
   // methods below so that they stay consistent.
   SQLite::Database& db() { return db_; }
+  // The statement for `sql`, prepared once and kept while the store is open;
+  // reset, with bindings cleared, on each call. For the store's frequent
+  // writers (ingest); reset it after reading rows so that it holds no snapshot.
+  SQLite::Statement& Prepared(const std::string& sql);
 
   // Finds the sweep by name or creates it; updates grid path, checksum,
   // profile and overrides. Returns its id.
@@ -56,7 +62,7 @@ class RunStore {
   void AddRunsToSweep(int64_t sweep_id, const std::vector<SweepEntry>& entries);
 
   // A runner starts the run: status 'running', attempts + 1, the runner's
-  // pid and host recorded, started_at now.
+  // pid and host recorded, started_at now, finished_at cleared.
   void MarkRunning(const std::string& run_id, int pid, const std::string& host);
   // Sets the status; done/failed/diverged also set finished_at. A non-empty
   // error replaces runs.error.
@@ -90,6 +96,8 @@ class RunStore {
   std::string path_;
   SQLite::Database db_;
   std::set<std::string> marked_running_;  // run ids this object set 'running'
+  // After db_: statements are finalized before the connection closes.
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> prepared_;
 };
 
 }  // namespace hrm

@@ -8,12 +8,11 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
-
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 namespace hrm {
@@ -57,15 +56,15 @@ std::string StoreLock::LockPath(const std::string& db_path) { return db_path + "
 std::unique_ptr<StoreLock> StoreLock::Acquire(const std::string& db_path) {
   const std::string path = LockPath(db_path);
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) throw StoreError(path + ": cannot open the store's lock file: " + std::strerror(errno));
+  if (fd < 0)
+    throw StoreError(path + ": cannot open the store's lock file: " + std::strerror(errno));
   // A few quick retries let a `hrm status` probe (Holder) pass.
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      const std::string text = nlohmann::json{{"pid", int64_t(::getpid())},
-                                              {"host", HostName()},
-                                              {"since", IsoNow()}}
-                                   .dump() +
-                               "\n";
+      const std::string text =
+          nlohmann::json{{"pid", int64_t(::getpid())}, {"host", HostName()}, {"since", IsoNow()}}
+              .dump() +
+          "\n";
       if (::ftruncate(fd, 0) != 0 ||
           ::pwrite(fd, text.data(), text.size(), 0) != ssize_t(text.size())) {
         const int err = errno;
@@ -83,13 +82,13 @@ std::unique_ptr<StoreLock> StoreLock::Acquire(const std::string& db_path) {
   }
   LockHolder holder = ReadHolder(fd);
   ::close(fd);
-  const std::string who =
-      holder.pid > 0 ? "pid " + std::to_string(holder.pid) + " on host " + holder.host +
-                           (holder.since.empty() ? "" : " since " + holder.since)
-                     : "a process that has not yet written its pid";
-  throw StoreInUse("store " + db_path + " is in use by " + who +
-                       " (another hrm runner; lock file " + path + ")",
-                   std::move(holder));
+  const std::string who = holder.pid > 0
+                              ? "pid " + std::to_string(holder.pid) + " on host " + holder.host +
+                                    (holder.since.empty() ? "" : " since " + holder.since)
+                              : "a process that has not yet written its pid";
+  throw StoreInUse(
+      "store " + db_path + " is in use by " + who + " (another hrm runner; lock file " + path + ")",
+      std::move(holder));
 }
 
 std::optional<LockHolder> StoreLock::Holder(const std::string& db_path) {

@@ -27,7 +27,7 @@ CREATE TABLE runs (
   runner_host  TEXT,
   created_at   TEXT NOT NULL,
   started_at   TEXT,                       -- time of the latest start
-  finished_at  TEXT,                       -- time it reached done/failed/diverged
+  finished_at  TEXT,                       -- end of the latest attempt (done/failed/diverged)
   updated_at   TEXT NOT NULL
 );
 INSERT INTO runs SELECT * FROM runs_v1;
