@@ -39,6 +39,17 @@ json GroupFields(const json& config, const std::vector<std::string>& fields) {
   return key;
 }
 
+const std::string& SeedGroupKey(const RunRecord& run) {
+  if (!run.seed_group.empty()) return run.seed_group;
+  std::string key = "|";  // never empty, so computed once
+  for (const auto& k : ConfigKeys()) {
+    if (!k.identity || std::string(k.name) == "seed") continue;
+    auto v = run.config.find(k.name);
+    if (v != run.config.end()) key += std::string(k.name) + "=" + v->dump() + "|";
+  }
+  return run.seed_group = key;
+}
+
 bool IsUnfinished(const std::string& status) {
   return status == "pending" || status == "running" || status == "interrupted";
 }
@@ -81,7 +92,9 @@ std::optional<double> MeasurementValue(const RunRecord& run, const std::string& 
   const MeasurementRecord* pick = nullptr;
   for (const auto& m : run.measurements) {
     if (m.metric != metric || !MatchesConfig(m.extra, extra)) continue;
-    if (!pick || m.extra.size() < pick->extra.size()) pick = &m;
+    if (!pick || m.extra.size() < pick->extra.size() ||
+        (m.extra.size() == pick->extra.size() && m.extra.dump() < pick->extra.dump()))
+      pick = &m;
   }
   return pick ? pick->value : std::nullopt;
 }

@@ -21,6 +21,11 @@ bool MatchesConfig(const json& config, const json& match);
 // every identity field (core/config.h) except the seed.
 json GroupFields(const json& config, const std::vector<std::string>& fields);
 
+// The identity fields but the seed of a run's config as text (what
+// GroupFields(config, {}) holds), computed once per run: runs that differ only
+// in their seed share it.
+const std::string& SeedGroupKey(const RunRecord& run);
+
 // True for statuses whose values may still change: pending, running, interrupted.
 bool IsUnfinished(const std::string& status);
 
@@ -30,7 +35,8 @@ std::optional<double> EvalValue(const RunRecord& run, const std::string& metric,
                                 const CurvePoint& at);
 
 // A run's measurement `metric` whose extra holds every key of `extra`; when
-// several rows qualify, the one with the fewest extra keys, then the first.
+// several rows qualify, the one with the fewest extra keys (then the first
+// by extra's text).
 std::optional<double> MeasurementValue(const RunRecord& run, const std::string& metric,
                                        const json& extra);
 

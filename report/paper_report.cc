@@ -1,12 +1,29 @@
 #include "report/paper_report.h"
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 
-#include "core/atomic_file.h"
 #include "report/html_page.h"
 #include "report/paper_tables.h"
 
 namespace hrm {
+namespace {
+
+// Written beside and renamed into place, so a reader never sees half a file.
+// Not fsynced, unlike the store's files: a report is rebuilt in a second.
+void PublishFile(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << bytes;
+    if (!f.flush()) throw std::runtime_error(tmp + ": cannot write report file");
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error(path + ": cannot publish report file");
+}
+
+}  // namespace
 
 std::string PaperReportHtml(const std::string& store_path,
                             const std::map<std::string, int64_t>& status_counts,
@@ -66,7 +83,7 @@ std::vector<std::string> WritePaperReport(StoreReader& store, const std::string&
   std::vector<std::string> written;
   auto write = [&](const std::string& name, const std::string& bytes) {
     const std::string path = (std::filesystem::path(dir) / name).string();
-    WriteFileAtomic(path, bytes);
+    PublishFile(path, bytes);
     written.push_back(path);
   };
   std::vector<Table> tables;

@@ -15,8 +15,9 @@ namespace hrm {
 
 // Builds Tables 6–22 and Figures 3–4 and writes, under `dir` (created if
 // needed): NAME.md, NAME.csv and NAME.tex per table, NAME.svg per figure,
-// and one self-contained report.html with all of them. Each file is
-// published atomically. Returns the paths written, report.html last.
+// and one self-contained report.html with all of them. Each file appears
+// whole (written beside, then renamed). Returns the paths written,
+// report.html last.
 // Throws StoreReadError, or std::runtime_error naming a file it cannot write.
 std::vector<std::string> WritePaperReport(StoreReader& store, const std::string& dir,
                                           const BuildOptions& options);

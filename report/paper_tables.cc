@@ -473,7 +473,7 @@ TableSpec Table17() {
       "Validation CE of trained HRM models evaluated normally and with the slow state frozen at "
       "its initial prototype z_H⁰ (the slow update skipped). ΔCE = frozen − normal. Measured by "
       "the hlrole protocol. Regenerates Table 17 (Section 5.12 A).";
-  t.sweep = "hlrole";
+  t.sweep = "hlrole|equal_param";
   t.columns = {Measure("normal", "CE (normal)", "ce_normal", 3),
                Measure("frozen", "CE (H frozen)", "ce_h_frozen", 3),
                Diff("dce", "ΔCE", "frozen", "normal")};
@@ -495,7 +495,7 @@ TableSpec Table18() {
       "slow module fired, the mean fast gate g_L, the mean L2 norms of z_L and z_H, and their "
       "cosine similarity. Measured by the hlrole protocol. Regenerates Table 18 (Section 5.12 "
       "B–C).";
-  t.sweep = "hlrole";
+  t.sweep = "hlrole|equal_param";
   t.row_header = "Step";
   t.rows = {Row("HRM NT=12", Hrm(4, 3))};
   t.build = BuildStepTraceTable;

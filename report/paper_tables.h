@@ -5,12 +5,14 @@
 // paper's "10k of 20k" reads the same point of a mini or smoke run ("@10k" in
 // a 20k-step table = the eval nearest steps/2).
 //
-// Measurements the protocol tables read (runs' `measurements` rows):
+// Measurements the protocol tables read (runs' `measurements` rows), by sweep:
 //   latency  (Table 10, 20): latency_ms, peak_mem_mb
 //   genspeed (Table 16):     tok_per_s, ms_per_tok, peak_mem_mb
-//   hlrole   (Table 17):     ce_normal, ce_h_frozen
-//   hlrole   (Table 18):     trace.h_fired, trace.gate_mean, trace.zl_norm, trace.zh_norm,
+//   hlrole, else equal_param (the trained HRM runs' slow-module analyses):
+//            (Table 17):     ce_normal, ce_h_frozen
+//            (Table 18):     trace.h_fired, trace.gate_mean, trace.zl_norm, trace.zh_norm,
 //                            trace.cos_lh, one row per recurrent step with extra {"step": i}
+// A measurement's extra may hold more keys (seq, time, ...); see MeasurementValue.
 #pragma once
 
 #include <string>

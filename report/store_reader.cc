@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cctype>
 #include <unordered_map>
 
@@ -59,6 +60,10 @@ StoreReader::StoreReader(const std::string& path, std::string profile)
 }
 
 const SweepRecord* StoreReader::FindSweep(const std::string& grid) {
+  if (const size_t bar = grid.find('|'); bar != std::string::npos) {
+    const SweepRecord* first = FindSweep(grid.substr(0, bar));
+    return first ? first : FindSweep(grid.substr(bar + 1));
+  }
   auto cached = cache_.find(grid);
   if (cached != cache_.end()) return cached->second.get();
   std::unique_ptr<SweepRecord> found;
@@ -112,10 +117,11 @@ std::unique_ptr<SweepRecord> StoreReader::Load(int64_t id, std::string name,
   SQLite::Statement evals(db_,
                           "SELECT e.run_id, e.step, e.val_ce, e.train_ce, e.lr, e.grad_norm, "
                           "e.tokens, e.wall_s FROM sweep_runs sr JOIN evals e ON e.run_id = "
-                          "sr.run_id WHERE sr.sweep_id = ? ORDER BY e.run_id, e.step");
+                          "sr.run_id WHERE sr.sweep_id = ?");
   evals.bind(1, id);
   while (evals.executeStep()) {
     RunRecord& r = sweep->runs[index.at(evals.getColumn(0).getString())];
+    if (r.evals.empty()) r.evals.reserve(32);  // one allocation for a typical curve
     EvalRecord e;
     e.step = evals.getColumn(1).getInt64();
     e.val_ce = OptReal(evals.getColumn(2));
@@ -129,18 +135,23 @@ std::unique_ptr<SweepRecord> StoreReader::Load(int64_t id, std::string name,
 
   SQLite::Statement meas(db_,
                          "SELECT m.run_id, m.metric, m.value, m.extra FROM sweep_runs sr "
-                         "JOIN measurements m ON m.run_id = sr.run_id WHERE sr.sweep_id = ? "
-                         "ORDER BY m.run_id, m.metric, m.extra");
+                         "JOIN measurements m ON m.run_id = sr.run_id WHERE sr.sweep_id = ?");
   meas.bind(1, id);
   while (meas.executeStep()) {
     RunRecord& r = sweep->runs[index.at(meas.getColumn(0).getString())];
     MeasurementRecord m;
     m.metric = Text(meas.getColumn(1));
     m.value = OptReal(meas.getColumn(2));
-    json extra = json::parse(Text(meas.getColumn(3)), nullptr, /*allow_exceptions=*/false);
-    if (extra.is_object()) m.extra = std::move(extra);
+    const std::string extra_text = Text(meas.getColumn(3));
+    if (!extra_text.empty() && extra_text != "{}") {
+      json extra = json::parse(extra_text, nullptr, /*allow_exceptions=*/false);
+      if (extra.is_object()) m.extra = std::move(extra);
+    }
     r.measurements.push_back(std::move(m));
   }
+  for (auto& r : sweep->runs)
+    std::sort(r.evals.begin(), r.evals.end(),
+              [](const EvalRecord& a, const EvalRecord& b) { return a.step < b.step; });
   return sweep;
 }
 

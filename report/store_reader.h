@@ -45,6 +45,7 @@ struct RunRecord {
   int64_t position = 0;
   std::vector<EvalRecord> evals;  // ascending step
   std::vector<MeasurementRecord> measurements;
+  mutable std::string seed_group;  // cache of SeedGroupKey (report/aggregate.h)
 };
 
 struct SweepRecord {
@@ -66,6 +67,7 @@ class StoreReader {
   // continue a name ("equal_param@mini", "equal_param mini"), or whose grid
   // file's stem is `grid`. When several match, the most recently updated.
   // Loaded on first use and kept; nullptr when the store has none.
+  // `grid` may list alternatives, "hlrole|equal_param": the first one found.
   const SweepRecord* FindSweep(const std::string& grid);
 
   // Number of runs in the store by status.

@@ -44,7 +44,7 @@ std::vector<Group> GroupRuns(const std::vector<const RunRecord*>& runs,
   std::vector<Group> groups;
   std::map<std::string, size_t> index;
   for (const RunRecord* r : runs) {
-    const std::string key = GroupFields(r->config, fields).dump();
+    const std::string key = fields.empty() ? SeedGroupKey(*r) : GroupFields(r->config, fields).dump();
     auto [it, added] = index.emplace(key, groups.size());
     if (added) groups.emplace_back();
     groups[it->second].push_back(r);
@@ -207,6 +207,7 @@ class Builder {
 
  private:
   const SweepRecord* Sweep(const std::string& grid);
+  const std::vector<Group>& Groups(const SweepRecord& sweep, const json& match);
   std::vector<ResolvedRow> Resolve(const RowSpec& row);
   ResolvedRow Fixed(const RowSpec& row, json match);
   void Fill(ResolvedRow& row);
@@ -217,6 +218,8 @@ class Builder {
   StoreReader& store_;
   BuildOptions options_;
   std::vector<std::string> sweeps_used_;
+  // The seed groups of each (sweep, match): a row's columns mostly share one.
+  std::map<std::pair<const SweepRecord*, std::string>, std::vector<Group>> groups_;
 };
 
 const SweepRecord* Builder::Sweep(const std::string& grid) {
@@ -225,16 +228,23 @@ const SweepRecord* Builder::Sweep(const std::string& grid) {
   return store_.FindSweep(grid);
 }
 
+const std::vector<Group>& Builder::Groups(const SweepRecord& sweep, const json& match) {
+  auto [it, added] = groups_.try_emplace({&sweep, match.dump()});
+  if (added) {
+    std::vector<const RunRecord*> runs;
+    for (const auto& r : sweep.runs)
+      if (MatchesConfig(r.config, match)) runs.push_back(&r);
+    it->second = GroupRuns(runs, {});
+  }
+  return it->second;
+}
+
 CellValue Builder::Evaluate(const ResolvedRow& row, const ColumnSpec& col) {
   const RowSpec& rs = *row.spec;
   const std::string grid = !col.sweep.empty() ? col.sweep : row.sweep;
   const SweepRecord* sweep = Sweep(grid);
   if (!sweep) return CellValue{std::nullopt, 0, 0, "—"};
-  const json match = Merge(row.match, col.match);
-  std::vector<const RunRecord*> runs;
-  for (const auto& r : sweep->runs)
-    if (MatchesConfig(r.config, match)) runs.push_back(&r);
-  std::vector<Group> groups = GroupRuns(runs, {});
+  std::vector<Group> groups = Groups(*sweep, Merge(row.match, col.match));
   if (!rs.pick_max.empty() && groups.size() > 1) {
     json best;
     for (const auto& g : groups)
@@ -456,11 +466,16 @@ Table Builder::Build() {
 }  // namespace
 
 std::string SweepNote(const std::string& grid, const SweepRecord* sweep) {
-  if (!sweep)
-    return "No sweep of grid " + grid + " in this store yet (hrm sweep grids/" + grid + ".yaml).";
+  if (!sweep) {
+    const std::string first = grid.substr(0, grid.find('|'));
+    std::string names = grid;
+    for (size_t i; (i = names.find('|')) != std::string::npos;) names.replace(i, 1, " or ");
+    return "No sweep of grid " + names + " in this store yet (hrm sweep grids/" + first + ".yaml).";
+  }
   std::map<std::string, int> counts;
   for (const auto& r : sweep->runs) ++counts[r.status];
-  std::string s = "Data: sweep " + sweep->name + ", " + std::to_string(sweep->runs.size()) + " runs";
+  const size_t n = sweep->runs.size();
+  std::string s = "Data: sweep " + sweep->name + ", " + std::to_string(n) + (n == 1 ? " run" : " runs");
   std::string parts;
   for (const char* status : {"done", "running", "interrupted", "pending", "diverged", "failed"})
     if (counts[status]) parts += (parts.empty() ? "" : ", ") + std::to_string(counts[status]) + " " + status;

@@ -377,6 +377,19 @@ TEST(ReportTableTest, StepTraceReadsPerStepMeasurements) {
   EXPECT_NE(csv.find("\r\n11,✓,0.360,—,—,0.550\r\n"), std::string::npos) << csv;
 }
 
+TEST(ReportTableTest, SlowModuleAnalysesFallBackToTheTrainedEqualParamRuns) {
+  ReportStore s;
+  const int64_t sw = s.Sweep("equal_param@mini");
+  const std::string run = s.Trained(sw, Hrm(2, 2), 4.3);
+  s.Measure(run, "ce_normal", 4.3);
+  s.Measure(run, "ce_h_frozen", 5.25, {{"time", "2026-01-01T00:00:00Z"}});
+  StoreReader store(s.path());
+  const std::string csv = RenderCsv(Build("table17", store));
+  EXPECT_NE(csv.find("\r\n\"HRM NT=4 (N=2,T=2)\",4.300,5.250,+0.950\r\n"), std::string::npos) << csv;
+  EXPECT_NE(RenderMarkdown(Build("table17", store)).find("- Data: sweep equal_param@mini, 1 run (1 done)."),
+            std::string::npos);
+}
+
 TEST(ReportTableTest, NewestSweepOfAGridUnlessAProfileIsChosen) {
   ReportStore s;
   const int64_t mini = s.Sweep("equal_param@mini", "mini", "2026-01-01T00:00:00Z");
