@@ -99,6 +99,21 @@ TEST(RunStoreTest, ReopeningKeepsEverything) {
   EXPECT_EQ(ro->ListRuns(id).size(), 2u);
 }
 
+TEST(RunStoreTest, ReadersSeeTheLastCommitWhileTheWriterIsInATransaction) {
+  TempDir dir;
+  const std::string path = dir / "hrm.db";
+  auto writer = RunStore::Open(path);
+  const int64_t s = writer->UpsertSweep({"s", "g.yaml", "x", "", {}});
+  writer->AddRunToSweep(s, Entry("a", "hrm", 0));
+  SQLite::Transaction open_tx(writer->db(), SQLite::TransactionBehavior::IMMEDIATE);
+  writer->db().exec("UPDATE runs SET status = 'done'");
+  // A reader (hrm status) neither waits for the writer nor sees uncommitted rows.
+  auto reader = RunStore::Open(path, RunStore::Mode::kReadOnly);
+  EXPECT_EQ(reader->SweepSummaries()[0].Count(RunStatus::kPending), 1);
+  open_tx.commit();
+  EXPECT_EQ(reader->SweepSummaries()[0].Count(RunStatus::kDone), 1);
+}
+
 TEST(RunStoreTest, RefusesAStoreFromANewerHrmAndLeavesItAlone) {
   TempDir dir;
   const std::string path = dir / "hrm.db";
