@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 APT_PACKAGES := build-essential cmake ninja-build git libtorch-dev libopenblas0-pthread \
   libsqlitecpp-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev libboost-dev libyaml-cpp-dev \
   nlohmann-json3-dev googletest libgtest-dev libgloo-dev python3-torch \
-  fortunes-min fortunes chromium
+  fortunes-min fortunes slurm-wlm munge procps chromium
 NPM_DIR := third_party/npm
 
 .PHONY: deps build test demo bench clean
@@ -30,8 +30,15 @@ $(BUILD)/build.ninja: CMakeLists.txt
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
+# The SLURM tests run on a single-node cluster that `make test` starts as root
+# (scripts/slurm/start.sh) and stops afterwards if it started it.
+SLURM_DIR ?= /var/tmp/hrm-slurm
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@export HRM_SLURM_DIR=$(SLURM_DIR); \
+	slurm=$$(bash scripts/slurm/start.sh) || slurm="not started (the SLURM tests skip)"; \
+	echo "test SLURM cluster: $$slurm"; \
+	(cd $(BUILD) && ctest --output-on-failure -j $(JOBS)); rc=$$?; \
+	if [ "$$slurm" = started ]; then bash scripts/slurm/stop.sh; fi; exit $$rc
 
 demo: build
 	bash scripts/demo.sh

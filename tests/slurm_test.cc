@@ -1,0 +1,382 @@
+// The SLURM backend on real parts: the generated batch script run by bash,
+// and the real `hrm` binary sweeping through a real single-node SLURM cluster
+// (scripts/slurm/start.sh; `make test` starts and stops it, and these tests
+// start it themselves when it is not up). Tiny models on the builtin corpus.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include "core/atomic_file.h"
+#include "runner/slurm_command.h"
+#include "runner/slurm_script.h"
+#include "store/run_store.h"
+
+extern char** environ;
+
+namespace hrm {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string FreshDir(const std::string& name) {
+  fs::path p = fs::path(testing::TempDir()) / ("hrm_slurm_" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Waits until `done` holds, polling; false after `limit`.
+template <typename F>
+bool WaitFor(F done, Clock::duration limit, milliseconds every = milliseconds(100)) {
+  const auto end = Clock::now() + limit;
+  while (!done()) {
+    if (Clock::now() > end) return false;
+    std::this_thread::sleep_for(every);
+  }
+  return true;
+}
+
+// A child process with stdout and stderr in `log`.
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log, bool new_group = false) {
+  std::vector<std::string> copy = args;
+  std::vector<char*> argv;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  if (new_group) {
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  }
+  pid_t pid = -1;
+  const int err = posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  return err == 0 ? pid : -1;
+}
+
+// The child's exit code (128+signal if killed), or -1 if it is still running
+// after `limit` (then it is killed).
+int WaitExit(pid_t pid, Clock::duration limit) {
+  int status = 0;
+  const bool ended = WaitFor([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, limit);
+  if (!ended) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// ---- The batch script, run by bash outside SLURM ----------------------------
+
+// What the script does at run time does not need a cluster: run the task's
+// worker with its arguments intact, record its exit code, outlive signals.
+class SlurmScriptTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = FreshDir(testing::UnitTest::GetInstance()->current_test_info()->name());
+    run_dir_ = dir_ + "/run dir 'a'";  // a path the script must quote
+    fs::create_directories(run_dir_);
+  }
+
+  // A one-task array whose worker is `bash -c SCRIPT arg0 ARGS...`.
+  std::string WriteScript(const std::string& worker, const std::vector<std::string>& args) {
+    SlurmArray a;
+    a.sweep_dir = dir_;
+    a.number = 3;
+    a.job_name = "hrm-test";
+    a.workdir = dir_;
+    SlurmTask t{"run0", run_dir_, {"bash", "-c", worker, "worker"}};
+    t.argv.insert(t.argv.end(), args.begin(), args.end());
+    a.tasks.push_back(t);
+    WriteFileAtomic(a.script_path(), SlurmBatchScript(a));
+    return a.script_path();
+  }
+
+  // Runs the script as array task `index` of job 7.
+  pid_t Start(const std::string& script, int index) {
+    // No cluster: its job 7 would be someone else's (a self-requeue must fail).
+    return Spawn({"env", "SLURM_CONF=/nonexistent/slurm.conf", "SLURM_ARRAY_JOB_ID=7", "SLURM_JOB_ID=8",
+                  "SLURM_ARRAY_TASK_ID=" + std::to_string(index), "bash", script},
+                 dir_ + "/script.out", /*new_group=*/true);
+  }
+
+  std::string dir_, run_dir_;
+};
+
+TEST_F(SlurmScriptTest, RunsTheWorkerWithItsArgumentsAndRecordsItsExitCode) {
+  const std::string tricky = "it's \"quoted\" $HOME `x` \\ ;|&";
+  const std::string script =
+      WriteScript("printf '%s\\n' \"$1\" > \"$0.args\"; exit 3", {dir_ + "/worker", tricky});
+  const std::string text = Slurp(script);
+  EXPECT_NE(text.find("#SBATCH --array=0-0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("#SBATCH --requeue\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("#SBATCH --signal=B:USR1@60\n"), std::string::npos) << text;
+
+  EXPECT_EQ(WaitExit(Start(script, 0), seconds(20)), 3) << Slurp(dir_ + "/script.out");
+  EXPECT_EQ(Slurp(dir_ + "/worker.args"), tricky + "\n");
+  EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 3\n");
+  EXPECT_NE(Slurp(run_dir_ + "/worker.log").find("SLURM task 7_0"), std::string::npos);
+}
+
+TEST_F(SlurmScriptTest, AnIndexWithoutARunFailsAndRecordsNothing) {
+  const std::string script = WriteScript("exit 0", {});
+  EXPECT_EQ(WaitExit(Start(script, 1), seconds(20)), 2);
+  EXPECT_NE(Slurp(dir_ + "/script.out").find("no run for array task '1'"), std::string::npos);
+  EXPECT_FALSE(fs::exists(SlurmExitPath(run_dir_)));
+}
+
+// SIGTERM to every process of the task, as SLURM sends it on scancel: the
+// worker checkpoints (here: waits a moment) and exits 130; the script stays
+// to record that, and does not requeue itself.
+TEST_F(SlurmScriptTest, OutlivesSigtermToRecordTheWorkersExit) {
+  const std::string ready = dir_ + "/ready";
+  const std::string script = WriteScript(
+      "trap 'sleep 0.3; exit 130' TERM; touch \"$1\"; while :; do sleep 0.05; done", {ready});
+  const pid_t pid = Start(script, 0);
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(ready); }, seconds(20)));
+  ::kill(-pid, SIGTERM);
+  EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
+  EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
+  EXPECT_EQ(Slurp(run_dir_ + "/worker.log").find("requeued itself"), std::string::npos);
+}
+
+// SIGUSR1 to the batch shell alone (--signal=B:USR1): it reaches the worker.
+// Outside SLURM the self-requeue fails, so the task ends with the code.
+TEST_F(SlurmScriptTest, PassesSigusr1FromTheShellOnToTheWorker) {
+  const std::string ready = dir_ + "/ready";
+  const std::string script =
+      WriteScript("trap 'exit 130' USR1; touch \"$1\"; while :; do sleep 0.05; done", {ready});
+  const pid_t pid = Start(script, 0);
+  ASSERT_TRUE(WaitFor([&] { return fs::exists(ready); }, seconds(20)));
+  ::kill(pid, SIGUSR1);
+  EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
+  EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
+  EXPECT_NE(Slurp(run_dir_ + "/worker.log").find("after SIGUSR1"), std::string::npos);
+}
+
+// ---- Sweeps through a real SLURM cluster -----------------------------------
+
+// "" when the test cluster answers (started here if it was not up), else why
+// the SLURM tests cannot run on this machine.
+std::string ClusterUnavailable() {
+  static const std::string why = [] () -> std::string {
+    if (::geteuid() != 0) return "not root: the test cluster's daemons run as root";
+    const char* d = std::getenv("HRM_SLURM_DIR");
+    const std::string dir = d && *d ? d : "/var/tmp/hrm-slurm";
+    ::setenv("SLURM_CONF", (dir + "/slurm.conf").c_str(), 1);
+    CommandResult r = RunCommand({"bash", HRM_SOURCE_DIR "/scripts/slurm/start.sh"});
+    if (r.exit_code != 0) return "scripts/slurm/start.sh failed: " + r.err;
+    return "";
+  }();
+  return why;
+}
+
+// Two runs (seeds) of a small Transformer: long enough (a few seconds each)
+// to be caught mid-run, short enough for the suite.
+const char* kGrid = R"(name: slurm_test
+base: {model: transformer, L: 2, d: 64, seq: 64, batch: 4, steps: 150, warmup: 10,
+       eval_interval: 25, eval_iters: 2, lr: 1.0e-3}
+seeds: [1, 2]
+)";
+
+class SlurmSweepTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    if (const std::string why = ClusterUnavailable(); !why.empty())
+      GTEST_SKIP() << "no SLURM test cluster: " << why;
+    dir_ = FreshDir(testing::UnitTest::GetInstance()->current_test_info()->name());
+    grid_ = dir_ + "/grid.yaml";
+    WriteFileAtomic(grid_, kGrid);
+  }
+
+  std::vector<std::string> SweepArgs(const std::string& store, const std::string& backend) {
+    return {HRM_BINARY, "sweep",   grid_,         "--store", store, "--backend",
+            backend,    "--slots", "2",           "--threads", "1"};
+  }
+
+  // Runs `hrm sweep` to the end; returns its exit code.
+  int Sweep(const std::string& store, const std::string& backend, const std::string& log) {
+    return WaitExit(Spawn(SweepArgs(store, backend), log), seconds(180));
+  }
+
+  // The sweep directory of a store's only sweep, and its K-th task map.
+  std::string SweepDir(const std::string& store) {
+    for (const auto& e : fs::directory_iterator(fs::path(store).parent_path() / "runs"))
+      if (e.path().filename().string().rfind("sweep-", 0) == 0) return e.path().string();
+    return "";
+  }
+  json TaskMap(const std::string& store, int k) {
+    const std::string path = SweepDir(store) + "/sbatch-" + std::to_string(k) + ".json";
+    json map = fs::exists(path) ? json::parse(Slurp(path), nullptr, false) : json();
+    return map.is_discarded() ? json() : map;
+  }
+  std::string JobId(const std::string& store) {
+    json map = TaskMap(store, 0);
+    return map.is_object() && map["job_id"].is_string() ? map["job_id"].get<std::string>() : "";
+  }
+
+  // The run's last eval step in its event log (-1 before the first).
+  static int64_t LastEvalStep(const std::string& run_dir) {
+    int64_t last = -1;
+    std::istringstream lines(Slurp(run_dir + "/events.jsonl"));
+    for (std::string line; std::getline(lines, line);) {
+      json e = json::parse(line, nullptr, false);
+      if (!e.is_discarded() && e.value("event", "") == "eval") last = e.value("step", last);
+    }
+    return last;
+  }
+
+  static std::string TaskState(const std::string& task) {
+    CommandResult r = RunCommand({"squeue", "-h", "-j", task, "-o", "%T"});
+    return r.out.substr(0, r.out.find('\n'));
+  }
+
+  // What the store says of each run: status and every eval but its wall time.
+  static std::map<std::string, std::string> Contents(const std::string& store_path) {
+    auto store = RunStore::Open(store_path, RunStore::Mode::kReadOnly);
+    std::map<std::string, std::string> out;
+    for (const auto& sweep : store->SweepSummaries()) {
+      for (const auto& r : store->RunSummaries(sweep.id)) {
+        std::ostringstream s;
+        s.precision(17);
+        s << ToString(r.status) << "\n";
+        for (const auto& e : store->EvalHistory(r.run_id))
+          s << e.step << " " << e.val_ce.value_or(-1) << " " << e.train_ce.value_or(-1) << " "
+            << e.lr.value_or(-1) << " " << e.grad_norm.value_or(-1) << " "
+            << e.tokens.value_or(-1) << "\n";
+        out[r.run_id] = s.str();
+      }
+    }
+    return out;
+  }
+
+  // The local backend's store contents for the same grid, the reference.
+  std::map<std::string, std::string> Reference() {
+    const std::string store = dir_ + "/local/hrm.db";
+    EXPECT_EQ(Sweep(store, "local", dir_ + "/local.log"), 0) << Slurp(dir_ + "/local.log");
+    return Contents(store);
+  }
+
+  // Every eval step of a run's event log appears once.
+  static void ExpectNoDuplicateEvals(const std::string& run_dir) {
+    std::map<int64_t, int> seen;
+    std::istringstream lines(Slurp(run_dir + "/events.jsonl"));
+    for (std::string line; std::getline(lines, line);) {
+      json e = json::parse(line, nullptr, false);
+      if (!e.is_discarded() && e.value("event", "") == "eval") ++seen[e.value("step", -1)];
+    }
+    for (const auto& [step, n] : seen) EXPECT_EQ(n, 1) << run_dir << ": eval at step " << step;
+  }
+
+  std::string dir_, grid_;
+};
+
+TEST_F(SlurmSweepTest, SmokeSweepMatchesTheLocalBackend) {
+  const auto reference = Reference();
+  ASSERT_EQ(reference.size(), 2u);
+  const std::string store = dir_ + "/slurm/hrm.db";
+  ASSERT_EQ(Sweep(store, "slurm", dir_ + "/slurm.log"), 0) << Slurp(dir_ + "/slurm.log");
+  EXPECT_EQ(Contents(store), reference);
+  for (const auto& [id, text] : reference) EXPECT_EQ(text.rfind("done\n", 0), 0u) << text;
+
+  // One array for the sweep, its script and task map in the sweep directory.
+  const json map = TaskMap(store, 0);
+  ASSERT_TRUE(map.is_object()) << SweepDir(store);
+  EXPECT_EQ(map["tasks"].size(), 2u);
+  EXPECT_NE(Slurp(map["script"]).find("#SBATCH --array=0-1%2\n"), std::string::npos);
+  EXPECT_FALSE(fs::exists(SweepDir(store) + "/sbatch-1.json"));
+}
+
+TEST_F(SlurmSweepTest, RequeuedTaskResumesFromItsCheckpoint) {
+  const auto reference = Reference();
+  const std::string store = dir_ + "/slurm/hrm.db";
+  const std::string log = dir_ + "/slurm.log";
+  const pid_t sweep = Spawn(SweepArgs(store, "slurm"), log);
+  ASSERT_TRUE(WaitFor([&] { return !JobId(store).empty(); }, seconds(60))) << Slurp(log);
+  const std::string task = JobId(store) + "_0";
+  const std::string run_dir = TaskMap(store, 0)["tasks"][0]["run_dir"];
+  ASSERT_TRUE(WaitFor([&] { return LastEvalStep(run_dir) >= 25; }, seconds(60))) << Slurp(log);
+
+  ASSERT_EQ(RunCommand({"scontrol", "requeue", task}).exit_code, 0);
+  // SLURM holds a requeued job for ~2 minutes (BeginTime); release it, once
+  // it has left COMPLETING and a second has passed (sooner: "Job credential
+  // revoked").
+  ASSERT_TRUE(WaitFor([&] { return TaskState(task) == "PENDING"; }, seconds(60)));
+  std::this_thread::sleep_for(milliseconds(1100));
+  ASSERT_EQ(RunCommand({"scontrol", "update", "JobId=" + task, "StartTime=now"}).exit_code, 0);
+
+  ASSERT_EQ(WaitExit(sweep, seconds(180)), 0) << Slurp(log);
+  const std::string events = Slurp(run_dir + "/events.jsonl");
+  EXPECT_NE(events.find("\"interrupted\""), std::string::npos) << "the task was not caught mid-run";
+  EXPECT_NE(Slurp(run_dir + "/worker.log").find("restart 1"), std::string::npos);
+  ExpectNoDuplicateEvals(run_dir);
+  EXPECT_EQ(Contents(store), reference);
+}
+
+// The runner dies (kill -9) while its tasks run; the same command reattaches
+// to them instead of submitting them again. Then the user cancels the whole
+// array: the runner ends, and the same command once more resubmits the runs,
+// which resume from their checkpoints and end as if never stopped.
+TEST_F(SlurmSweepTest, RerunReattachesAndAfterScancelCompletes) {
+  const auto reference = Reference();
+  const std::string store = dir_ + "/slurm/hrm.db";
+  const pid_t first = Spawn(SweepArgs(store, "slurm"), dir_ + "/first.log");
+  ASSERT_TRUE(WaitFor([&] { return !JobId(store).empty(); }, seconds(60)));
+  const std::string job = JobId(store);
+  ASSERT_TRUE(WaitFor([&] { return TaskState(job + "_1") == "RUNNING"; }, seconds(60)));
+  ::kill(first, SIGKILL);
+  WaitExit(first, seconds(10));
+
+  const std::string log = dir_ + "/second.log";
+  const pid_t second = Spawn(SweepArgs(store, "slurm"), log);
+  ASSERT_TRUE(WaitFor([&] { return Slurp(log).find("reattached") != std::string::npos; },
+                      seconds(30)))
+      << Slurp(log);
+  const json map = TaskMap(store, 0);
+  for (const auto& t : map["tasks"]) {
+    const std::string run_dir = t["run_dir"];
+    ASSERT_TRUE(WaitFor([&] { return LastEvalStep(run_dir) >= 25; }, seconds(60))) << Slurp(log);
+  }
+  ASSERT_EQ(RunCommand({"scancel", job}).exit_code, 0);
+  EXPECT_EQ(WaitExit(second, seconds(60)), 0) << Slurp(log);
+  EXPECT_EQ(Slurp(log).find("submitted"), std::string::npos) << "resubmitted live tasks: "
+                                                             << Slurp(log);
+  for (const auto& [id, text] : Contents(store))
+    EXPECT_EQ(text.rfind("interrupted\n", 0), 0u) << id << ": " << text;
+
+  ASSERT_EQ(Sweep(store, "slurm", dir_ + "/third.log"), 0) << Slurp(dir_ + "/third.log");
+  EXPECT_TRUE(TaskMap(store, 1).is_object()) << "the third run submitted nothing";
+  for (const auto& t : map["tasks"]) ExpectNoDuplicateEvals(t["run_dir"]);
+  EXPECT_EQ(Contents(store), reference);
+}
+
+}  // namespace
+}  // namespace hrm
