@@ -1,30 +1,26 @@
 #include "core/causal_attn_block.h"
 
 #include <cmath>
-#include <limits>
 
 namespace hrm {
 
 torch::Tensor CausalAttention(const torch::Tensor& q, const torch::Tensor& k,
                               const torch::Tensor& v) {
   const int64_t tq = q.size(2), tk = k.size(2);
+  // is_causal aligns the mask top-left, which is right only for tq == tk; a
+  // single query sees every key; otherwise query i sees keys 0..tk-tq+i.
+  const bool square = tq == tk;
+  c10::optional<torch::Tensor> allowed;
+  if (!square && tq > 1)
+    allowed = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq);
 #if TORCH_VERSION_MAJOR >= 2
-  // Fused kernels (flash / memory-efficient on CUDA). is_causal aligns the mask
-  // top-left, which is right only for tq == tk; a single query sees everything.
-  if (tq == tk) return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/true);
-  if (tq == 1) return at::scaled_dot_product_attention(q, k, v, {}, 0.0, /*is_causal=*/false);
-  torch::Tensor allowed =
-      torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq);
-  return at::scaled_dot_product_attention(q, k, v, allowed, 0.0, /*is_causal=*/false);
+  // Fused kernels (flash / memory-efficient on CUDA, flash on CPU).
+  return at::scaled_dot_product_attention(q, k, v, allowed, 0.0, /*is_causal=*/square && tq > 1);
 #else
-  const double scale = 1.0 / std::sqrt(static_cast<double>(q.size(-1)));
-  torch::Tensor att = torch::matmul(q * scale, k.transpose(-2, -1));  // (B, h, tq, tk)
-  if (tq > 1) {
-    torch::Tensor future =
-        torch::ones({tq, tk}, q.options().dtype(torch::kBool)).triu(tk - tq + 1);
-    att.masked_fill_(future, -std::numeric_limits<float>::infinity());
-  }
-  return torch::matmul(torch::softmax(att, -1), v);
+  // libtorch 1.13: the composite masked-softmax implementation.
+  return std::get<0>(at::_scaled_dot_product_attention(q, k, v, allowed, 0.0,
+                                                       /*need_attn_weights=*/false,
+                                                       /*is_causal=*/square && tq > 1));
 #endif
 }
 
