@@ -7,7 +7,7 @@
 //
 // Measurements the protocol tables read (runs' `measurements` rows), by sweep:
 //   latency  (Table 10, 20): latency_ms, peak_mem_mb
-//   genspeed (Table 16):     tok_per_s, ms_per_tok, peak_mem_mb
+//   genspeed (Table 16):     tok_per_s, ms_per_tok, peak_mem_mb, tok_per_s_cached
 //   hlrole, else equal_param (the trained HRM runs' slow-module analyses):
 //            (Table 17):     ce_normal, ce_h_frozen
 //            (Table 18):     trace.h_fired, trace.gate_mean, trace.zl_norm, trace.zh_norm,
