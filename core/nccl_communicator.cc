@@ -5,8 +5,8 @@
 // after (loss.item()), so the wait costs no overlap it would otherwise have.
 #include "core/nccl_communicator.h"
 
-#include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
 #include <nccl.h>
 
@@ -73,7 +73,7 @@ void NcclCommunicator::AllReduceSum(torch::Tensor& t) {
               "NcclCommunicator::AllReduceSum: needs a contiguous tensor on ", device_.str());
   c10::cuda::CUDAGuard guard(device_);
   Check(ncclAllReduce(t.data_ptr(), t.data_ptr(), size_t(t.numel()), NcclType(t.scalar_type()),
-                      ncclSum, Comm(comm_), at::cuda::getCurrentCUDAStream(device_.index())),
+                      ncclSum, Comm(comm_), c10::cuda::getCurrentCUDAStream(device_.index())),
         "ncclAllReduce");
   Wait("all-reduce");
 }
@@ -83,13 +83,13 @@ void NcclCommunicator::Broadcast(torch::Tensor& t, int root) {
               "NcclCommunicator::Broadcast: needs a contiguous tensor on ", device_.str());
   c10::cuda::CUDAGuard guard(device_);
   Check(ncclBroadcast(t.data_ptr(), t.data_ptr(), size_t(t.nbytes()), ncclUint8, root,
-                      Comm(comm_), at::cuda::getCurrentCUDAStream(device_.index())),
+                      Comm(comm_), c10::cuda::getCurrentCUDAStream(device_.index())),
         "ncclBroadcast");
   Wait("broadcast");
 }
 
 void NcclCommunicator::Wait(const char* what) {
-  cudaStream_t stream = at::cuda::getCurrentCUDAStream(device_.index());
+  cudaStream_t stream = c10::cuda::getCurrentCUDAStream(device_.index());
   cudaEvent_t done;
   TORCH_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming) == cudaSuccess,
               "cudaEventCreate failed");

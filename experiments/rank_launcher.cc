@@ -126,16 +126,17 @@ int Supervise(std::vector<pid_t> pids, int result, std::chrono::milliseconds gra
     for (pid_t pid : pids)
       if (pid > 0) kill(pid, sig);
   };
+  auto stop_all = [&] {
+    signal_all(SIGTERM);
+    signal_all(SIGCONT);  // a stopped (hung) rank must wake to act on it
+    kill_at = Clock::now() + grace;
+  };
   auto fail = [&](int code) {
     if (result != 0) return;
     result = code;
-    signal_all(SIGTERM);
-    kill_at = Clock::now() + grace;
+    stop_all();
   };
-  if (result != 0) {  // not every rank could be started
-    signal_all(SIGTERM);
-    kill_at = Clock::now() + grace;
-  }
+  if (result != 0) stop_all();  // not every rank could be started
   for (;;) {
     if (const int sig = g_forward.exchange(0)) signal_all(sig);
     bool running = false;
