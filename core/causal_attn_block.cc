@@ -59,8 +59,8 @@ std::pair<torch::Tensor, torch::Tensor> RotaryTables::Get(int64_t start, int64_t
 CausalAttnBlockImpl::CausalAttnBlockImpl(int64_t d, int64_t heads, int64_t max_seq, double std,
                                          double out_std)
     : d_(d), heads_(heads), rope_(d / heads, max_seq) {
-  TORCH_CHECK(d % heads == 0 && (d / heads) % 2 == 0,
-              "CausalAttnBlock: d = ", d, " needs an even head dimension over ", heads, " heads");
+  TORCH_CHECK(d % heads == 0 && (d / heads) % 2 == 0, "CausalAttnBlock: d = ", d,
+              " needs an even head dimension over ", heads, " heads");
   qkv = register_parameter("qkv", torch::empty({3 * d, d}).normal_(0, std));
   wo = register_parameter("wo", torch::empty({d, d}).normal_(0, out_std));
   w13 = register_parameter("w13", torch::empty({8 * d, d}).normal_(0, std));

@@ -28,8 +28,8 @@ torch::Tensor TraceRow(const torch::Tensor& g, const torch::Tensor& zL, const to
                        const torch::Tensor& uL, const torch::Tensor& uH) {
   torch::Tensor zero = torch::zeros({}, zL.options());
   return torch::stack({g.mean(), MeanNorm(zL), MeanNorm(zH),
-                       torch::cosine_similarity(zL, zH, -1).mean(), zL.abs().max(),
-                       zH.abs().max(), uL.abs().max(), uH.defined() ? uH.abs().max() : zero})
+                       torch::cosine_similarity(zL, zH, -1).mean(), zL.abs().max(), zH.abs().max(),
+                       uL.abs().max(), uH.defined() ? uH.abs().max() : zero})
       .to(torch::kDouble);
 }
 
@@ -72,12 +72,24 @@ HrmLmImpl::HrmLmImpl(const ModelOptions& o) : LanguageModelImpl(o) {
 
 ForwardResult HrmLmImpl::forward(const torch::Tensor& tokens, const torch::Tensor& targets,
                                  const ForwardOptions& opts) {
+  return Run(tokens, targets, opts, nullptr);
+}
+
+torch::Tensor HrmLmImpl::DecodeStep(const torch::Tensor& new_tokens, DecodeState& state) {
+  CheckDecodeState(new_tokens, state);
+  return Run(new_tokens, {}, {}, &state).logits;
+}
+
+ForwardResult HrmLmImpl::Run(const torch::Tensor& tokens, const torch::Tensor& targets,
+                             const ForwardOptions& opts, DecodeState* state) {
   const ModelOptions& o = options_;
   const int64_t d = o.d, B = tokens.size(0), n = tokens.size(1);
   const bool grad = torch::GradMode::is_enabled();
   const bool observe = opts.stats || opts.trace;
 
-  torch::Tensor e = block_in(torch::embedding(wte, tokens));  // (B, n, d), fixed for all steps
+  size_t next_cache = 0;  // block applications in forward order, as DecodeState lists them
+  auto cache = [&]() { return state ? &state->caches[next_cache++] : nullptr; };
+  torch::Tensor e = block_in->ForwardCached(torch::embedding(wte, tokens), cache());  // (B, n, d)
   torch::Tensor e_hat = norm_e(e);
 
   // P and G stacked, so one matmul yields both pre-activations: rows 0..d-1 the
@@ -86,8 +98,8 @@ ForwardResult HrmLmImpl::forward(const torch::Tensor& tokens, const torch::Tenso
   // only when the slow module fires.
   torch::Tensor w_L = torch::cat({P_L, G_L}, 0);  // (2d, 3d) over [z_L; z_H; e]
   torch::Tensor w_LL = w_L.narrow(1, 0, d), w_LH = w_L.narrow(1, d, d);
-  torch::Tensor ctx_e = torch::linear(e, w_L.narrow(1, 2 * d, d),
-                                      torch::cat({torch::zeros_like(b_L), b_L}));
+  torch::Tensor ctx_e =
+      torch::linear(e, w_L.narrow(1, 2 * d, d), torch::cat({torch::zeros_like(b_L), b_L}));
   torch::Tensor w_H = torch::cat({P_H, G_H}, 0);  // (2d, 2d) over [z_H; z_L]
   torch::Tensor bias_H = torch::cat({torch::zeros_like(b_H), b_H});
 
@@ -108,7 +120,7 @@ ForwardResult HrmLmImpl::forward(const torch::Tensor& tokens, const torch::Tenso
       auto pg = torch::addmm(ctx.view({-1, 2 * d}), zL.reshape({-1, d}), w_LL.t())
                     .view({B, n, 2 * d})
                     .chunk(2, -1);
-      torch::Tensor uL = block_L(zL + alpha_L * pg[0]);
+      torch::Tensor uL = block_L->ForwardCached(zL + alpha_L * pg[0], cache());
       torch::Tensor gL = torch::sigmoid(pg[1]);
       zL = torch::lerp(uL, zL.to(uL.scalar_type()), gL.to(uL.scalar_type()));  // g keeps old
       torch::Tensor uH;
@@ -116,7 +128,7 @@ ForwardResult HrmLmImpl::forward(const torch::Tensor& tokens, const torch::Tenso
       torch::Tensor gH;
       if (fire) {
         auto ph = torch::linear(torch::cat({zH, zL}, -1), w_H, bias_H).chunk(2, -1);
-        uH = block_H(zH + alpha_H * ph[0]);
+        uH = block_H->ForwardCached(zH + alpha_H * ph[0], cache());
         gH = torch::sigmoid(ph[1]);
         zH = torch::lerp(uH, zH.to(uH.scalar_type()), gH.to(uH.scalar_type()));
         ctx = torch::Tensor();

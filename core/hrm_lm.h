@@ -20,16 +20,25 @@ class HrmLmImpl : public LanguageModelImpl {
   explicit HrmLmImpl(const ModelOptions& options);
   ForwardResult forward(const torch::Tensor& tokens, const torch::Tensor& targets,
                         const ForwardOptions& opts = {}) override;
+  torch::Tensor DecodeStep(const torch::Tensor& new_tokens, DecodeState& state) override;
+  // Block_in once, then per pass M fast and N slow applications.
+  int64_t BlockApplications() const override { return 1 + options_.S * (options_.M + options_.N); }
 
   torch::Tensor wte;  // (V, d), input embedding and output head
   CausalAttnBlock block_in{nullptr}, block_L{nullptr}, block_H{nullptr};
-  torch::Tensor z_L0, z_H0;        // (d) buffers: fixed prototypes, truncated normal on [-2, 2]
-  torch::Tensor P_L, G_L, b_L;     // (d, 3d), (d, 3d), (d): fast injection and gate over c_L
-  torch::Tensor alpha_L;           // scalar, init 0.1
-  torch::Tensor P_H, G_H, b_H;     // (d, 2d), (d, 2d), (d): slow injection and gate over c_H
-  torch::Tensor alpha_H;           // scalar, init 0.1
-  torch::Tensor W_f, tau;          // (d, 3d) fusion gate, scalar temperature init 1
+  torch::Tensor z_L0, z_H0;     // (d) buffers: fixed prototypes, truncated normal on [-2, 2]
+  torch::Tensor P_L, G_L, b_L;  // (d, 3d), (d, 3d), (d): fast injection and gate over c_L
+  torch::Tensor alpha_L;        // scalar, init 0.1
+  torch::Tensor P_H, G_H, b_H;  // (d, 2d), (d, 2d), (d): slow injection and gate over c_H
+  torch::Tensor alpha_H;        // scalar, init 0.1
+  torch::Tensor W_f, tau;       // (d, 3d) fusion gate, scalar temperature init 1
   RMSNorm norm_L{nullptr}, norm_H{nullptr}, norm_e{nullptr}, norm_o{nullptr};
+
+ private:
+  // The S passes over tokens' positions; with a state, after its positions,
+  // each block application reading and extending its own cache.
+  ForwardResult Run(const torch::Tensor& tokens, const torch::Tensor& targets,
+                    const ForwardOptions& opts, DecodeState* state);
 };
 
 }  // namespace hrm

@@ -41,6 +41,29 @@ LanguageModel MakeModel(const ModelOptions& o) {
                               "' (expected transformer, unitf or hrm)");
 }
 
+int64_t DecodeState::CacheBytes() const {
+  int64_t bytes = 0;
+  for (const KVCache& c : caches) bytes += c.bytes();
+  return bytes;
+}
+
+DecodeState LanguageModelImpl::NewDecodeState(int64_t batch) const {
+  DecodeState state;
+  state.caches.resize(BlockApplications());
+  state.batch = batch;
+  return state;
+}
+
+void LanguageModelImpl::CheckDecodeState(const torch::Tensor& new_tokens,
+                                         const DecodeState& state) const {
+  TORCH_CHECK(static_cast<int64_t>(state.caches.size()) == BlockApplications(),
+              "DecodeStep: the state holds ", state.caches.size(), " caches, this model makes ",
+              BlockApplications(), " block applications (state made by another model?)");
+  TORCH_CHECK(new_tokens.dim() == 2 && new_tokens.size(0) == state.batch,
+              "DecodeStep: expected new tokens of shape (", state.batch, ", t), got ",
+              new_tokens.sizes());
+}
+
 int64_t CountParameters(const torch::nn::Module& module) {
   int64_t n = 0;
   for (const auto& p : module.parameters()) n += p.numel();
@@ -48,8 +71,8 @@ int64_t CountParameters(const torch::nn::Module& module) {
 }
 
 torch::Tensor CrossEntropy(const torch::Tensor& logits, const torch::Tensor& targets) {
-  return torch::nn::functional::cross_entropy(logits.reshape({-1, logits.size(-1)}).to(torch::kFloat),
-                                              targets.reshape({-1}));
+  return torch::nn::functional::cross_entropy(
+      logits.reshape({-1, logits.size(-1)}).to(torch::kFloat), targets.reshape({-1}));
 }
 
 BlockInitStd BlockInit(const ModelOptions& o, int64_t applications, bool shared) {

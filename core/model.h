@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/causal_attn_block.h"
 #include "core/config.h"
 
 namespace hrm {
@@ -60,6 +61,19 @@ struct ForwardResult {
   std::vector<StepTrace> trace;
 };
 
+// What incremental (KV-cached) decoding keeps between calls: the keys and
+// values of every block application, in forward order, because each
+// application sees different inputs (Transformer: L; UniTF: M; HRM: Block_in
+// once, then per pass Block_L at every step and Block_H when it fires).
+struct DecodeState {
+  std::vector<KVCache> caches;
+  int64_t batch = 0;
+  // Positions consumed so far.
+  int64_t length() const { return caches.empty() ? 0 : caches.front().length(); }
+  // Bytes held by all keys and values.
+  int64_t CacheBytes() const;
+};
+
 // Base of Transformer, UniTF and HRM-LM. tokens and targets are (B, n) int64;
 // targets may be undefined (inference).
 class LanguageModelImpl : public torch::nn::Module {
@@ -68,8 +82,19 @@ class LanguageModelImpl : public torch::nn::Module {
                                 const ForwardOptions& opts = {}) = 0;
   const ModelOptions& options() const { return options_; }
 
+  // An empty decoding state for `batch` sequences.
+  DecodeState NewDecodeState(int64_t batch) const;
+  // Logits (B, t, V) for new_tokens (B, t) that follow the state's positions,
+  // equal to the matching positions of forward() on the whole sequence (the
+  // last pass for HRM); the new positions' keys and values join the state.
+  virtual torch::Tensor DecodeStep(const torch::Tensor& new_tokens, DecodeState& state) = 0;
+  // Number of block applications one forward makes, i.e. caches a state holds.
+  virtual int64_t BlockApplications() const = 0;
+
  protected:
   explicit LanguageModelImpl(ModelOptions o) : options_(std::move(o)) {}
+  // Throws unless state was made by NewDecodeState for new_tokens' batch.
+  void CheckDecodeState(const torch::Tensor& new_tokens, const DecodeState& state) const;
   ModelOptions options_;
 };
 

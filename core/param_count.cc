@@ -25,8 +25,8 @@ ParamCount CountParams(const json& resolved) {
     c.blocks = 1;
     c.norms = d;
   } else {
-    c.blocks = 3;      // Block_in, Block_L, Block_H
-    c.norms = 4 * d;   // RMSNorm_L, _H, _e, _o
+    c.blocks = 3;                         // Block_in, Block_L, Block_H
+    c.norms = 4 * d;                      // RMSNorm_L, _H, _e, _o
     c.hrm_extras = (6 * d * d + d + 1)    // P_L, G_L (d×3d), b_L, α_L
                    + (4 * d * d + d + 1)  // P_H, G_H (d×2d), b_H, α_H
                    + (3 * d * d + 1);     // W_f (d×3d), τ

@@ -17,7 +17,7 @@ int64_t ModelVocab(const json& resolved);
 // Stored (trainable) parameters of the model a config describes, by part.
 // Buffers (HRM's prototypes z_L⁰, z_H⁰) and RoPE tables are not parameters.
 struct ParamCount {
-  int64_t vocab = 0;         // V used for the count (see ModelVocab)
+  int64_t vocab = 0;  // V used for the count (see ModelVocab)
   int64_t d = 0;
   int64_t embedding = 0;     // V·d, the tied input embedding / output head
   int64_t blocks = 0;        // CausalAttnBlocks stored: L, 1 (unitf) or 3 (hrm)

@@ -12,14 +12,24 @@ TransformerImpl::TransformerImpl(const ModelOptions& o) : LanguageModelImpl(o) {
   norm_f = register_module("norm_f", RMSNorm(o.d));
 }
 
+torch::Tensor TransformerImpl::Logits(const torch::Tensor& tokens, DecodeState* state) {
+  torch::Tensor x = torch::embedding(wte, tokens);
+  for (size_t l = 0; l < blocks->size(); ++l)
+    x = blocks[l]->as<CausalAttnBlockImpl>()->ForwardCached(x, state ? &state->caches[l] : nullptr);
+  return torch::linear(norm_f(x), wte);
+}
+
 ForwardResult TransformerImpl::forward(const torch::Tensor& tokens, const torch::Tensor& targets,
                                        const ForwardOptions&) {
-  torch::Tensor x = torch::embedding(wte, tokens);
-  for (const auto& block : *blocks) x = block->as<CausalAttnBlockImpl>()->forward(x);
   ForwardResult r;
-  r.logits = torch::linear(norm_f(x), wte);
+  r.logits = Logits(tokens, nullptr);
   if (targets.defined()) r.loss = r.ce = CrossEntropy(r.logits, targets);
   return r;
+}
+
+torch::Tensor TransformerImpl::DecodeStep(const torch::Tensor& new_tokens, DecodeState& state) {
+  CheckDecodeState(new_tokens, state);
+  return Logits(new_tokens, &state);
 }
 
 }  // namespace hrm

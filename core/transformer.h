@@ -13,10 +13,16 @@ class TransformerImpl : public LanguageModelImpl {
   explicit TransformerImpl(const ModelOptions& options);
   ForwardResult forward(const torch::Tensor& tokens, const torch::Tensor& targets,
                         const ForwardOptions& opts = {}) override;
+  torch::Tensor DecodeStep(const torch::Tensor& new_tokens, DecodeState& state) override;
+  int64_t BlockApplications() const override { return options_.L; }
 
   torch::Tensor wte;  // (V, d), input embedding and output head
   torch::nn::ModuleList blocks;
   RMSNorm norm_f{nullptr};
+
+ private:
+  // Logits of tokens; with a state, after its positions and extending it.
+  torch::Tensor Logits(const torch::Tensor& tokens, DecodeState* state);
 };
 
 }  // namespace hrm

@@ -11,20 +11,33 @@ UniversalTransformerImpl::UniversalTransformerImpl(const ModelOptions& o) : Lang
   norm_f = register_module("norm_f", RMSNorm(o.d));
 }
 
-ForwardResult UniversalTransformerImpl::forward(const torch::Tensor& tokens,
-                                                const torch::Tensor& targets,
-                                                const ForwardOptions&) {
+torch::Tensor UniversalTransformerImpl::Logits(const torch::Tensor& tokens, DecodeState* state) {
   const ModelOptions& o = options_;
+  auto apply = [&](int64_t i, const torch::Tensor& x) {
+    return block->ForwardCached(x, state ? &state->caches[i] : nullptr);
+  };
   torch::Tensor x = torch::embedding(wte, tokens);
   {
     torch::NoGradGuard no_grad;  // steps before the gradient window keep no graph
-    for (int64_t i = 0; i < o.M - o.K; ++i) x = block(x);
+    for (int64_t i = 0; i < o.M - o.K; ++i) x = apply(i, x);
   }
-  for (int64_t i = o.M - o.K; i < o.M; ++i) x = block(x);
+  for (int64_t i = o.M - o.K; i < o.M; ++i) x = apply(i, x);
+  return torch::linear(norm_f(x), wte);
+}
+
+ForwardResult UniversalTransformerImpl::forward(const torch::Tensor& tokens,
+                                                const torch::Tensor& targets,
+                                                const ForwardOptions&) {
   ForwardResult r;
-  r.logits = torch::linear(norm_f(x), wte);
+  r.logits = Logits(tokens, nullptr);
   if (targets.defined()) r.loss = r.ce = CrossEntropy(r.logits, targets);
   return r;
+}
+
+torch::Tensor UniversalTransformerImpl::DecodeStep(const torch::Tensor& new_tokens,
+                                                   DecodeState& state) {
+  CheckDecodeState(new_tokens, state);
+  return Logits(new_tokens, &state);
 }
 
 }  // namespace hrm

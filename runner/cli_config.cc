@@ -15,10 +15,14 @@ namespace {
 
 const char* TypeName(KeyType t) {
   switch (t) {
-    case KeyType::kInt: return "int";
-    case KeyType::kFloat: return "float";
-    case KeyType::kString: return "string";
-    case KeyType::kBool: return "bool";
+    case KeyType::kInt:
+      return "int";
+    case KeyType::kFloat:
+      return "float";
+    case KeyType::kString:
+      return "string";
+    case KeyType::kBool:
+      return "bool";
   }
   return "?";
 }
@@ -75,8 +79,8 @@ std::string Millions(int64_t n) {
 void PrintParams(const json& resolved, const ParamCount& pc) {
   std::string shape;
   for (const char* key : {"d", "heads", "L", "N", "T", "M", "K", "S"})
-    if (resolved.contains(key)) shape += std::string(shape.empty() ? "" : " ") + key + "=" +
-                                         resolved[key].dump();
+    if (resolved.contains(key))
+      shape += std::string(shape.empty() ? "" : " ") + key + "=" + resolved[key].dump();
   std::printf("model       %s (%s, vocab=%lld)\n", resolved["model"].get<std::string>().c_str(),
               shape.c_str(), static_cast<long long>(pc.vocab));
   std::printf("params      %s\n", Millions(pc.params).c_str());

@@ -1,6 +1,8 @@
 // The three model families on tiny sizes: initialisation, causality, the
 // gradient window, supervision passes, HRM's state bound and analyses, and
 // that each one learns.
+#include "core/model.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -8,7 +10,6 @@
 #include <unordered_set>
 
 #include "core/hrm_lm.h"
-#include "core/model.h"
 #include "core/transformer.h"
 #include "core/universal_transformer.h"
 

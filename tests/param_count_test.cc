@@ -37,8 +37,8 @@ TEST(ParamCount, FollowsTheFormulasOfModelMd) {
   for (int64_t d : {64, 4096}) {
     const int64_t V = 50257;
     for (int64_t L : {1, 4, 12}) {
-      const ParamCount t = CountParams(
-          ResolveConfig({{"model", "transformer"}, {"d", d}, {"L", L}, {"vocab", V}}));
+      const ParamCount t =
+          CountParams(ResolveConfig({{"model", "transformer"}, {"d", d}, {"L", L}, {"vocab", V}}));
       EXPECT_EQ(t.params, 16 * d * d * L + V * d + (2 * L + 1) * d);
     }
     const ParamCount u = CountParams(ResolveConfig({{"model", "unitf"}, {"d", d}, {"vocab", V}}));
