@@ -14,7 +14,7 @@
 namespace hrm {
 
 EventLog::EventLog(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);  // RDWR: we peek at the last byte
   if (fd_ < 0) throw std::runtime_error(path + ": cannot open event log: " + std::strerror(errno));
   // A crash may have left a torn last line; start ours on a fresh line so the
   // torn one stays isolated (the ingester skips lines that are not JSON).

@@ -125,15 +125,15 @@ void RegisterSweepCommands(CLI::App& app, int* rc) {
   auto o = std::make_shared<SweepOptions>();
   CLI::App* sweep = app.add_subcommand("sweep", "run every run of a grid (the same command resumes)");
   sweep->add_option("grid", o->grid_path, "grid YAML file")->required()->check(CLI::ExistingFile);
-  sweep->add_option("--store", o->store_path, "SQLite store", true);
+  sweep->add_option("--store", o->store_path, "SQLite store")->capture_default_str();
   sweep->add_option("--runs-dir", o->runs_dir, "run directories (default: <store dir>/runs)");
   sweep->add_option("--profile", o->profile, "scale profile: paper, mini, smoke, ...");
   sweep->add_option("--set", o->sets, "key=value override applied after expansion (repeatable)");
   sweep->add_flag("--dry-run", o->dry_run, "print the expanded runs and write nothing");
-  sweep->add_option("--backend", o->backend, "local or slurm", true);
-  sweep->add_option("--slots", o->slots, "local CPU worker slots", true);
+  sweep->add_option("--backend", o->backend, "local or slurm")->capture_default_str();
+  sweep->add_option("--slots", o->slots, "local CPU worker slots")->capture_default_str();
   sweep->add_option("--gpus", o->gpus, "local GPU slots, e.g. --gpus 0,1")->delimiter(',');
-  sweep->add_option("--max-retries", o->max_retries, "retries of a failed run per invocation", true);
+  sweep->add_option("--max-retries", o->max_retries, "retries of a failed run per invocation")->capture_default_str();
   sweep->add_option("--threads", o->threads, "torch threads per worker (default: cores / slots)");
   sweep->add_option("--partition", o->partition, "SLURM partition");
   sweep->add_option("--time", o->time_limit, "SLURM time limit per task (HH:MM:SS)");
@@ -145,7 +145,7 @@ void RegisterSweepCommands(CLI::App& app, int* rc) {
   auto status_json = std::make_shared<bool>(false);
   auto status_sweep = std::make_shared<std::string>();
   CLI::App* status = app.add_subcommand("status", "pending, running, done, failed, diverged runs");
-  status->add_option("--store", *status_store, "SQLite store", true);
+  status->add_option("--store", *status_store, "SQLite store")->capture_default_str();
   status->add_option("--sweep", *status_sweep, "only sweeps whose name starts with this");
   status->add_flag("--json", *status_json, "machine-readable output");
   status->callback([=] {
@@ -157,7 +157,7 @@ void RegisterSweepCommands(CLI::App& app, int* rc) {
   auto show_json = std::make_shared<bool>(false);
   CLI::App* show = app.add_subcommand("show", "a run's config, provenance and eval history");
   show->add_option("run", *show_run, "run id")->required();
-  show->add_option("--store", *show_store, "SQLite store", true);
+  show->add_option("--store", *show_store, "SQLite store")->capture_default_str();
   show->add_flag("--json", *show_json, "machine-readable output");
   show->callback([=] { Guard("show", rc, [&] { return ShowMain(*show_store, *show_run, *show_json); }); });
 }
