@@ -39,8 +39,22 @@ double SecondsSince(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// Per test process (ctest runs tests in parallel), removed when all passed.
+const fs::path& Root() {
+  static const fs::path root =
+      fs::path(testing::TempDir()) / ("hrm_ddp_" + std::to_string(getpid()));
+  return root;
+}
+
+class RemoveRootIfPassed : public testing::Environment {
+  void TearDown() override {
+    if (!testing::UnitTest::GetInstance()->Failed()) fs::remove_all(Root());
+  }
+};
+const auto* const kCleanup = testing::AddGlobalTestEnvironment(new RemoveRootIfPassed);
+
 std::string FreshDir(const std::string& name) {
-  fs::path p = fs::path(testing::TempDir()) / ("hrm_ddp_" + name);
+  const fs::path p = Root() / name;
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
@@ -358,6 +372,21 @@ TEST(DataParallel, KilledRankFailsTheRunPromptlyAndTheRerunResumes) {
   EXPECT_EQ(started.back()["step"], resume_from);
   ASSERT_EQ(Events(run.dir, "finished").size(), 1u);
   EXPECT_EQ(Events(run.dir, "finished")[0]["step"], 100);
+}
+
+TEST(DataParallel, SignalledLauncherStopsEveryRankAtOneStepWithACheckpoint) {
+  RunningRanks run("signalled");
+  ASSERT_GT(run.rank1, 0) << "no checkpoint appeared; " << ReadFile(run.dir + ".log");
+  ASSERT_EQ(kill(run.launcher, SIGTERM), 0);  // as a runner preempting the job would
+  const std::optional<int> rc = Wait(run.launcher, 60);
+  ASSERT_TRUE(rc.has_value()) << "launcher hung; " << ReadFile(run.dir + ".log");
+  EXPECT_EQ(*rc, 130) << ReadFile(run.dir + ".log");  // every rank stopped, none failed
+  EXPECT_FALSE(Alive(run.rank0));
+  EXPECT_FALSE(Alive(run.rank1));
+  const std::vector<json> stops = Events(run.dir, "interrupted");
+  ASSERT_EQ(stops.size(), 1u);
+  EXPECT_TRUE(fs::exists(CheckpointPath(run.dir, stops[0]["step"].get<int64_t>())));
+  EXPECT_TRUE(Events(run.dir, "error").empty());
 }
 
 TEST(DataParallel, HungRankTimesOutTheCollectiveInsteadOfHanging) {
