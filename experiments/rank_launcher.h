@@ -13,7 +13,8 @@ namespace hrm {
 // own process group with stdin from /dev/null and this process's stdout and
 // stderr, and dies with this process. SIGINT, SIGTERM and SIGUSR1 received
 // meanwhile are passed on to every rank. When a rank fails, the others get
-// SIGTERM, then SIGKILL after `grace`. Returns 0 when every rank exits 0,
+// SIGTERM (and SIGCONT, so that a stopped rank acts on it), then SIGKILL
+// after `grace`. Returns 0 when every rank exits 0,
 // else the first failure's exit code (128 + the signal for a rank killed by
 // one), or 1 when the ranks cannot be started.
 int LaunchRanks(int world_size, std::chrono::milliseconds grace = std::chrono::seconds(30));
