@@ -1,5 +1,6 @@
 // `hrm sweep` end to end: the real binary, real worker processes, a real
 // SQLite store, and kill -9 at the worst moments.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
