@@ -40,7 +40,9 @@ struct Dirs {
 
 Dirs Fresh(const std::string& name) {
   Dirs d;
-  d.root = (fs::path(testing::TempDir()) / ("hrm_sweep_" + name)).string();
+  // Per process: ctest runs each test as its own process, side by side.
+  d.root = (fs::path(testing::TempDir()) /
+            ("hrm_sweep_" + std::to_string(::getpid()) + "_" + name)).string();
   fs::remove_all(d.root);
   fs::create_directories(d.root);
   d.grid = d.root + "/grid.yaml";
