@@ -20,6 +20,8 @@
 #include "core/token_data.h"
 #include "core/trainer.h"
 #include "experiments/distributed.h"
+#include "experiments/hlrole.h"
+#include "experiments/protocol.h"
 #include "experiments/provenance.h"
 #include "experiments/rank_launcher.h"
 
@@ -52,6 +54,10 @@ int TrainMain(const TrainArgs& args) {
     config = ResolveArgs(args);
     data_dir = ResolveDataDir(config);
     rank_env = RankEnvFromEnvironment();
+    if (config["protocol"] != "train" && config["world_size"].get<int>() > 1)
+      throw ConfigError("world_size", config["world_size"].dump(),
+                        "protocol " + config["protocol"].get<std::string>() +
+                            " measures one process");
     if (rank_env && rank_env->world_size != config["world_size"].get<int>())
       throw std::runtime_error("world_size: the config says " + config["world_size"].dump() +
                                " but WORLD_SIZE=" + std::to_string(rank_env->world_size));
@@ -129,6 +135,12 @@ int TrainMain(const TrainArgs& args) {
                                  torch::Device(run_config["device"].get<std::string>()));
     }
 
+    TrainData data{train_tokens.data(), int64_t(train_tokens.size()), val_tokens.data(),
+                   int64_t(val_tokens.size())};
+    if (config["protocol"] != "train")  // latency, genspeed: measure instead of training
+      return RunProtocol({run_config, run_id, CollectProvenance(run_config["device"], meta),
+                          &*log, data});
+
     TrainContext ctx;
     ctx.config = run_config;
     ctx.run_id = run_id;
@@ -139,9 +151,9 @@ int TrainMain(const TrainArgs& args) {
     ctx.stop = &g_stop;
     ctx.progress = args.progress;
     ctx.stop_after = args.stop_after;
-    TrainData data{train_tokens.data(), int64_t(train_tokens.size()), val_tokens.data(),
-                   int64_t(val_tokens.size())};
-    switch (Train(ctx, data)) {
+    const TrainOutcome outcome = Train(ctx, data);
+    if (outcome == TrainOutcome::kFinished && rank == 0) RecordHlRoleOfRun(ctx, data);
+    switch (outcome) {
       case TrainOutcome::kFinished: return kExitOk;
       case TrainOutcome::kDiverged: return kExitDiverged;
       case TrainOutcome::kInterrupted: return kExitInterrupted;

@@ -10,8 +10,10 @@ int main(int argc, char** argv) {
   hrm::RegisterConfigCommands(app, &rc);
   hrm::RegisterCoreCommands(app, &rc);
   hrm::RegisterDataCommands(app, &rc);
+  hrm::RegisterFlopsCommands(app, &rc);
   hrm::RegisterGridCommands(app, &rc);
   hrm::RegisterReportCommands(app, &rc);
+  hrm::RegisterSweepCommands(app, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
