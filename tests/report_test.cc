@@ -551,7 +551,7 @@ std::string LoadInChromium(const std::string& html_path, const std::string& prof
       "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync "
       "--user-data-dir=" + profile_dir + " --enable-logging=stderr --v=0 --dump-dom file://" +
-      html_path + " > " + dom + " 2> " + log;
+      html_path + " < /dev/null > " + dom + " 2> " + log;  // no terminal to stop on
   const int rc = std::system(cmd.c_str());
   EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << cmd << "\n" << Slurp(log);
   std::istringstream lines(Slurp(log));

@@ -32,11 +32,19 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string FreshDir(const std::string& name) {
-  fs::path p = fs::path(testing::TempDir()) / ("hrm_slurm_" + name);
+// A new directory for this test in this process (test binaries of several
+// build directories may run at once); kept only when the test fails.
+std::string FreshDir() {
+  const std::string name = testing::UnitTest::GetInstance()->current_test_info()->name();
+  fs::path p = fs::path(testing::TempDir()) /
+               ("hrm_slurm_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
+}
+
+void RemoveIfPassed(const std::string& dir) {
+  if (!dir.empty() && !testing::Test::HasFailure()) fs::remove_all(dir);
 }
 
 std::string Slurp(const std::string& path) {
@@ -101,7 +109,7 @@ int WaitExit(pid_t pid, Clock::duration limit) {
 class SlurmScriptTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = FreshDir(testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = FreshDir();
     run_dir_ = dir_ + "/run dir 'a'";  // a path the script must quote
     fs::create_directories(run_dir_);
   }
@@ -120,13 +128,30 @@ class SlurmScriptTest : public testing::Test {
     return a.script_path();
   }
 
-  // Runs the script as array task `index` of job 7.
-  pid_t Start(const std::string& script, int index) {
-    // No cluster: its job 7 would be someone else's (a self-requeue must fail).
-    return Spawn({"env", "SLURM_CONF=/nonexistent/slurm.conf", "SLURM_ARRAY_JOB_ID=7", "SLURM_JOB_ID=8",
-                  "SLURM_ARRAY_TASK_ID=" + std::to_string(index), "bash", script},
+  // Runs the script as array task `index` of job 7, with a fake `scontrol`
+  // first on PATH that logs its arguments to dir_/scontrol.calls and exits
+  // with `scontrol_rc` (the script calls it only to requeue itself).
+  pid_t Start(const std::string& script, int index, int scontrol_rc = 0) {
+    fs::create_directories(dir_ + "/bin");
+    WriteFileAtomic(dir_ + "/bin/scontrol", "#!/bin/sh\necho \"$@\" >> " + dir_ +
+                                                "/scontrol.calls\nexit " +
+                                                std::to_string(scontrol_rc) + "\n");
+    fs::permissions(dir_ + "/bin/scontrol", fs::perms::owner_all);
+    return Spawn({"env", "PATH=" + dir_ + "/bin:" + std::getenv("PATH"), "SLURM_ARRAY_JOB_ID=7",
+                  "SLURM_JOB_ID=8", "SLURM_ARRAY_TASK_ID=" + std::to_string(index), "bash",
+                  script},
                  dir_ + "/script.out", /*new_group=*/true);
   }
+
+  // A worker that, on `signal`, exits 130 (as `hrm train` does after its
+  // checkpoint); it touches dir_/ready once its handler is in place.
+  std::string SignalledWorkerScript(const char* signal) {
+    return WriteScript(std::string("trap 'sleep 0.2; exit 130' ") + signal +
+                           "; touch \"$1\"; while :; do sleep 0.05; done",
+                       {dir_ + "/ready"});
+  }
+  bool Ready() { return WaitFor([&] { return fs::exists(dir_ + "/ready"); }, seconds(20)); }
+  void TearDown() override { RemoveIfPassed(dir_); }
 
   std::string dir_, run_dir_;
 };
@@ -134,7 +159,7 @@ class SlurmScriptTest : public testing::Test {
 TEST_F(SlurmScriptTest, RunsTheWorkerWithItsArgumentsAndRecordsItsExitCode) {
   const std::string tricky = "it's \"quoted\" $HOME `x` \\ ;|&";
   const std::string script =
-      WriteScript("printf '%s\\n' \"$1\" > \"$0.args\"; exit 3", {dir_ + "/worker", tricky});
+      WriteScript("printf '%s\\n' \"$2\" > \"$1.args\"; exit 3", {dir_ + "/worker", tricky});
   const std::string text = Slurp(script);
   EXPECT_NE(text.find("#SBATCH --array=0-0\n"), std::string::npos) << text;
   EXPECT_NE(text.find("#SBATCH --requeue\n"), std::string::npos) << text;
@@ -144,6 +169,7 @@ TEST_F(SlurmScriptTest, RunsTheWorkerWithItsArgumentsAndRecordsItsExitCode) {
   EXPECT_EQ(Slurp(dir_ + "/worker.args"), tricky + "\n");
   EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 3\n");
   EXPECT_NE(Slurp(run_dir_ + "/worker.log").find("SLURM task 7_0"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ + "/scontrol.calls"));
 }
 
 TEST_F(SlurmScriptTest, AnIndexWithoutARunFailsAndRecordsNothing) {
@@ -154,32 +180,50 @@ TEST_F(SlurmScriptTest, AnIndexWithoutARunFailsAndRecordsNothing) {
 }
 
 // SIGTERM to every process of the task, as SLURM sends it on scancel: the
-// worker checkpoints (here: waits a moment) and exits 130; the script stays
-// to record that, and does not requeue itself.
+// script outlives it to record the worker's 130, and does not requeue itself
+// (that would undo a scancel; SLURM's own requeue needs no help).
 TEST_F(SlurmScriptTest, OutlivesSigtermToRecordTheWorkersExit) {
-  const std::string ready = dir_ + "/ready";
-  const std::string script = WriteScript(
-      "trap 'sleep 0.3; exit 130' TERM; touch \"$1\"; while :; do sleep 0.05; done", {ready});
-  const pid_t pid = Start(script, 0);
-  ASSERT_TRUE(WaitFor([&] { return fs::exists(ready); }, seconds(20)));
+  const pid_t pid = Start(SignalledWorkerScript("TERM"), 0);
+  ASSERT_TRUE(Ready());
   ::kill(-pid, SIGTERM);
   EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
   EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
-  EXPECT_EQ(Slurp(run_dir_ + "/worker.log").find("requeued itself"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir_ + "/scontrol.calls"));
 }
 
-// SIGUSR1 to the batch shell alone (--signal=B:USR1): it reaches the worker.
-// Outside SLURM the self-requeue fails, so the task ends with the code.
-TEST_F(SlurmScriptTest, PassesSigusr1FromTheShellOnToTheWorker) {
-  const std::string ready = dir_ + "/ready";
-  const std::string script =
-      WriteScript("trap 'exit 130' USR1; touch \"$1\"; while :; do sleep 0.05; done", {ready});
-  const pid_t pid = Start(script, 0);
-  ASSERT_TRUE(WaitFor([&] { return fs::exists(ready); }, seconds(20)));
+// SIGUSR1 to the batch shell alone (--signal=B:USR1@60 before the time
+// limit): it reaches the worker, and the task requeues itself, leaving no
+// exit record (the task is not over).
+TEST_F(SlurmScriptTest, RequeuesItselfAfterSigusr1) {
+  const pid_t pid = Start(SignalledWorkerScript("USR1"), 0);
+  ASSERT_TRUE(Ready());
+  ::kill(pid, SIGUSR1);
+  EXPECT_EQ(WaitExit(pid, seconds(20)), 0) << Slurp(dir_ + "/script.out");
+  EXPECT_EQ(Slurp(dir_ + "/scontrol.calls"), "requeue 7_0\n");
+  EXPECT_FALSE(fs::exists(SlurmExitPath(run_dir_)));
+  EXPECT_NE(Slurp(run_dir_ + "/worker.log").find("after SIGUSR1"), std::string::npos);
+}
+
+// When the requeue is refused, the task ends with the worker's code.
+TEST_F(SlurmScriptTest, RecordsTheExitWhenItsRequeueIsRefused) {
+  const pid_t pid = Start(SignalledWorkerScript("USR1"), 0, /*scontrol_rc=*/1);
+  ASSERT_TRUE(Ready());
   ::kill(pid, SIGUSR1);
   EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
+  EXPECT_EQ(Slurp(dir_ + "/scontrol.calls"), "requeue 7_0\n");
   EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
-  EXPECT_NE(Slurp(run_dir_ + "/worker.log").find("after SIGUSR1"), std::string::npos);
+}
+
+// The runner stopping the sweep (Ctrl-C) leaves a stop marker: SIGUSR1 then
+// means checkpoint and end, not requeue.
+TEST_F(SlurmScriptTest, DoesNotRequeueAJobTheRunnerStopped) {
+  WriteFileAtomic(SlurmStopPath(dir_, "7"), "stopped\n");
+  const pid_t pid = Start(SignalledWorkerScript("USR1"), 0);
+  ASSERT_TRUE(Ready());
+  ::kill(pid, SIGUSR1);
+  EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
+  EXPECT_FALSE(fs::exists(dir_ + "/scontrol.calls"));
+  EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
 }
 
 // ---- Sweeps through a real SLURM cluster -----------------------------------
@@ -200,10 +244,11 @@ std::string ClusterUnavailable() {
 }
 
 // Two runs (seeds) of a small Transformer: long enough (a few seconds each)
-// to be caught mid-run, short enough for the suite.
+// to be caught mid-run, short enough for the suite. No periodic checkpoints:
+// a stopped run resumes from the one its worker writes when signalled.
 const char* kGrid = R"(name: slurm_test
 base: {model: transformer, L: 2, d: 64, seq: 64, batch: 4, steps: 150, warmup: 10,
-       eval_interval: 25, eval_iters: 2, lr: 1.0e-3}
+       eval_interval: 25, eval_iters: 2, lr: 1.0e-3, ckpt_interval: 100000}
 seeds: [1, 2]
 )";
 
@@ -212,10 +257,11 @@ class SlurmSweepTest : public testing::Test {
   void SetUp() override {
     if (const std::string why = ClusterUnavailable(); !why.empty())
       GTEST_SKIP() << "no SLURM test cluster: " << why;
-    dir_ = FreshDir(testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = FreshDir();
     grid_ = dir_ + "/grid.yaml";
     WriteFileAtomic(grid_, kGrid);
   }
+  void TearDown() override { RemoveIfPassed(dir_); }
 
   std::vector<std::string> SweepArgs(const std::string& store, const std::string& backend) {
     return {HRM_BINARY, "sweep",   grid_,         "--store", store, "--backend",
@@ -229,7 +275,9 @@ class SlurmSweepTest : public testing::Test {
 
   // The sweep directory of a store's only sweep, and its K-th task map.
   std::string SweepDir(const std::string& store) {
-    for (const auto& e : fs::directory_iterator(fs::path(store).parent_path() / "runs"))
+    const fs::path runs = fs::path(store).parent_path() / "runs";
+    if (!fs::exists(runs)) return "";
+    for (const auto& e : fs::directory_iterator(runs))
       if (e.path().filename().string().rfind("sweep-", 0) == 0) return e.path().string();
     return "";
   }
@@ -376,6 +424,32 @@ TEST_F(SlurmSweepTest, RerunReattachesAndAfterScancelCompletes) {
   EXPECT_TRUE(TaskMap(store, 1).is_object()) << "the third run submitted nothing";
   for (const auto& t : map["tasks"]) ExpectNoDuplicateEvals(t["run_dir"]);
   EXPECT_EQ(Contents(store), reference);
+}
+
+// Ctrl-C: the runner marks the job stopped and signals its tasks; each
+// worker checkpoints and exits, no task requeues itself, the runner ends 130.
+TEST_F(SlurmSweepTest, CtrlCStopsTheTasksAfterTheirCheckpoint) {
+  const std::string store = dir_ + "/slurm/hrm.db";
+  const std::string log = dir_ + "/slurm.log";
+  const pid_t sweep = Spawn(SweepArgs(store, "slurm"), log);
+  ASSERT_TRUE(WaitFor([&] { return !JobId(store).empty(); }, seconds(60))) << Slurp(log);
+  const json map = TaskMap(store, 0);
+  for (const auto& t : map["tasks"]) {
+    const std::string run_dir = t["run_dir"];
+    ASSERT_TRUE(WaitFor([&] { return LastEvalStep(run_dir) >= 25; }, seconds(60))) << Slurp(log);
+  }
+  ::kill(sweep, SIGINT);
+  EXPECT_EQ(WaitExit(sweep, seconds(60)), 130) << Slurp(log);
+
+  EXPECT_TRUE(fs::exists(SlurmStopPath(SweepDir(store), JobId(store))));
+  EXPECT_EQ(RunCommand({"squeue", "-h", "-j", JobId(store)}).out, "") << "a task requeued itself";
+  for (const auto& t : map["tasks"]) {
+    const std::string run_dir = t["run_dir"];
+    EXPECT_NE(Slurp(run_dir + "/events.jsonl").find("\"interrupted\""), std::string::npos);
+    EXPECT_NE(Slurp(run_dir + "/worker.log").find("code 130 after SIGUSR1"), std::string::npos);
+  }
+  for (const auto& [id, text] : Contents(store))
+    EXPECT_EQ(text.rfind("interrupted\n", 0), 0u) << id << ": " << text;
 }
 
 }  // namespace
