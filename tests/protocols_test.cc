@@ -1,0 +1,228 @@
+// The measurement protocols (latency, genspeed) and the HRM role analyses on
+// tiny models over real text (the GPL's English, byte-level), read back from
+// the events they append.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "core/atomic_file.h"
+#include "core/checkpoint.h"
+#include "core/event_log.h"
+#include "core/exit_code.h"
+#include "core/generate.h"
+#include "core/model.h"
+#include "core/param_count.h"
+#include "experiments/genspeed.h"
+#include "experiments/hlrole.h"
+#include "experiments/latency.h"
+#include "experiments/protocol.h"
+#include "experiments/train.h"
+
+namespace hrm {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Corpus {
+  std::vector<uint16_t> train, val;
+  TrainData View() const {
+    return {train.data(), int64_t(train.size()), val.data(), int64_t(val.size())};
+  }
+};
+
+const Corpus& Text() {
+  static const Corpus corpus = [] {
+    const std::string text = ReadFile("/usr/share/common-licenses/GPL-3");
+    Corpus c;
+    const size_t split = text.size() * 9 / 10;
+    for (size_t i = 0; i < text.size(); ++i)
+      (i < split ? c.train : c.val).push_back(uint8_t(text[i]));
+    return c;
+  }();
+  return corpus;
+}
+
+json Tiny(json over) {
+  json given = {{"d", 32},    {"seq", 16},         {"batch", 1},   {"vocab", 256},
+                {"threads", 1}, {"steps", 6},        {"warmup", 1},  {"eval_interval", 3},
+                {"eval_iters", 2}, {"log_interval", 100}, {"lr", 3e-3}};
+  given.update(over);
+  return ResolveConfig(given);
+}
+
+std::string FreshDir(const std::string& name) {
+  const fs::path p = fs::path(testing::TempDir()) / ("hrm_protocols_" + name);
+  fs::remove_all(p);
+  fs::create_directories(p);
+  return p.string();
+}
+
+std::vector<json> Events(const std::string& dir) {
+  std::vector<json> events;
+  std::ifstream in(dir + "/events.jsonl");
+  std::string line;
+  while (std::getline(in, line)) events.push_back(json::parse(line));
+  return events;
+}
+
+// Measurement events by metric (the first of each), and their count.
+std::map<std::string, json> Measurements(const std::vector<json>& events) {
+  std::map<std::string, json> out;
+  for (const auto& e : events)
+    if (e["event"] == "measurement") out.emplace(e["metric"].get<std::string>(), e);
+  return out;
+}
+
+std::vector<json> RunProtocolIn(const json& config, const std::string& dir) {
+  EventLog log(dir + "/events.jsonl");
+  ProtocolContext ctx{config, RunId(config), json{{"device", "cpu"}}, &log, Text().View()};
+  EXPECT_EQ(RunProtocol(ctx), kExitOk);
+  return Events(dir);
+}
+
+TEST(Latency, RecordsForwardTimePeakMemoryAndParameters) {
+  const json c = Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 2}});
+  const auto events = RunProtocolIn(c, FreshDir("latency"));
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events.front()["event"], "started");
+  EXPECT_EQ(events.front()["config_hash"], RunId(c));
+  EXPECT_EQ(events.back()["event"], "finished");
+  const auto m = Measurements(events);
+  ASSERT_TRUE(m.count("latency_ms") && m.count("latency_ms_min") && m.count("peak_mem_mb"));
+  EXPECT_GT(m.at("latency_ms")["value"].get<double>(), 0);
+  EXPECT_LE(m.at("latency_ms_min")["value"].get<double>(), m.at("latency_ms")["value"].get<double>());
+  EXPECT_EQ(m.at("latency_ms")["seq"], 16);
+  EXPECT_EQ(m.at("latency_ms")["batch"], 1);
+  EXPECT_EQ(m.at("latency_ms")["repeats"], kLatencyRepeats);
+  EXPECT_GE(m.at("peak_mem_mb")["value"].get<double>(), 0);
+  EXPECT_EQ(m.at("peak_mem_mb")["source"], "rss_growth");
+  EXPECT_EQ(m.at("params")["value"].get<double>(), double(CountParams(c).params));
+  EXPECT_EQ(m.at("param_bytes")["value"].get<double>(), 4.0 * double(CountParams(c).params));
+}
+
+TEST(Latency, PeakMemoryGrowsWithTheModel) {
+  // The resident set must grow by at least the fp32 weights of a 4 MB model.
+  const json c = Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 4},
+                       {"d", 128}, {"seq", 64}});
+  const LatencyResult r = TimeForward(c, Text().View(), 1, 2);
+  EXPECT_GE(r.peak_bytes, r.param_bytes);
+  EXPECT_EQ(r.param_bytes, 4 * CountParams(c).params);
+}
+
+class GenSpeedTest : public testing::TestWithParam<json> {};
+
+TEST_P(GenSpeedTest, CachedAndRecomputedDecodingAgree) {
+  const json c = Tiny(GetParam());
+  torch::manual_seed(7);
+  LanguageModel model = MakeModel(ModelOptions::FromConfig(c));
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const torch::Tensor prompt = torch::randint(0, 256, {2, 9}, torch::kLong);
+  const torch::Tensor full = GreedyGenerate(*model, prompt, 12, /*use_cache=*/false);
+  DecodeState state;
+  const torch::Tensor cached = GreedyGenerate(*model, prompt, 12, /*use_cache=*/true, &state);
+  ASSERT_EQ(full.sizes(), (std::vector<int64_t>{2, 12}));
+  EXPECT_TRUE(torch::equal(full, cached)) << full << cached;
+  // The cache holds K and V of every position but the last generated one,
+  // as many sets as MODEL.md §7 says.
+  EXPECT_EQ(state.CacheBytes(), KvCacheBytes(c, 2, 9 + 12 - 1, 4));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Families, GenSpeedTest,
+    testing::Values(json{{"model", "transformer"}, {"L", 3}}, json{{"model", "unitf"}, {"M", 4}},
+                    json{{"model", "hrm"}, {"N", 2}, {"T", 2}, {"S", 2}}));
+
+TEST(GenSpeed, KvCacheFormulas) {
+  // n = 10 positions, d = 32, B = 2, 2 bytes: one K/V pair = 2·10·32·2·2 bytes.
+  const int64_t pair = 2 * 10 * 32 * 2 * 2;
+  EXPECT_EQ(KvCacheBytes(Tiny({{"model", "transformer"}, {"L", 3}}), 2, 10, 2), 3 * pair);
+  EXPECT_EQ(KvCacheBytes(Tiny({{"model", "unitf"}, {"M", 5}}), 2, 10, 2), 5 * pair);
+  // Block_in once, Block_L M·S = 12 times, Block_H N·S = 4 times.
+  EXPECT_EQ(KvCacheBytes(Tiny({{"model", "hrm"}, {"N", 2}, {"T", 3}, {"S", 2}}), 2, 10, 2),
+            (1 + 12 + 4) * pair);
+}
+
+TEST(GenSpeed, RecordsThroughputOfBothDecodings) {
+  const json c = Tiny({{"protocol", "genspeed"}, {"model", "hrm"}, {"N", 2}, {"T", 2}});
+  const auto events = RunProtocolIn(c, FreshDir("genspeed"));
+  EXPECT_EQ(events.front()["event"], "started");
+  EXPECT_EQ(events.back()["event"], "finished");
+  const auto m = Measurements(events);
+  for (const char* metric : {"tok_per_s", "ms_per_tok", "tok_per_s_cached", "ms_per_tok_cached"})
+    ASSERT_TRUE(m.count(metric) && m.at(metric)["value"].get<double>() > 0) << metric;
+  const double tps = m.at("tok_per_s")["value"], mspt = m.at("ms_per_tok")["value"];
+  EXPECT_NEAR(tps * mspt, 1000.0, 1e-6 * 1000);  // batch 1: one token per step
+  EXPECT_EQ(m.at("tokens_identical")["value"], 1.0);
+  EXPECT_EQ(m.at("kv_cache_bytes")["value"], m.at("kv_cache_bytes_formula")["value"]);
+  EXPECT_EQ(m.at("tok_per_s")["prompt"], kGenPrompt);
+  EXPECT_EQ(m.at("tok_per_s")["new_tokens"], kGenNew);
+  EXPECT_TRUE(m.count("peak_mem_mb"));
+}
+
+TEST(HlRole, FrozenSlowModuleChangesTheLossAndTraceFollowsT) {
+  const json c = Tiny({{"model", "hrm"}, {"N", 3}, {"T", 2}, {"K", 2}, {"batch", 2}});
+  torch::manual_seed(3);
+  LanguageModel model = MakeModel(ModelOptions::FromConfig(c));
+  const HlRoleResult r = AnalyseHlRole(*model, Text().View(), 16, 2, 2, torch::kCPU, false);
+  EXPECT_TRUE(std::isfinite(r.ce_normal) && std::isfinite(r.ce_h_frozen));
+  EXPECT_GT(std::abs(r.ce_h_frozen - r.ce_normal), 1e-6);
+  ASSERT_EQ(r.trace.size(), 6u);  // M = N·T steps of the last pass
+  for (const StepTrace& s : r.trace) EXPECT_EQ(s.h_fired, (s.step + 1) % 2 == 0) << s.step;
+}
+
+TEST(HlRole, FinishedHrmRunRecordsAblationAndTrace) {
+  // Through the worker: `hrm train` on the builtin corpus trains, then
+  // analyses the final model on the eval batches.
+  const std::string dir = FreshDir("hlrole_run");
+  TrainArgs args;
+  args.run_dir = dir;
+  args.progress = false;
+  for (const char* s : {"model=hrm", "N=2", "T=3", "K=2", "d=32", "seq=16", "batch=2",
+                        "steps=4", "warmup=1", "eval_interval=2", "eval_iters=2", "threads=1"})
+    args.sets.push_back(s);
+  ASSERT_EQ(TrainMain(args), kExitOk);
+  const auto events = Events(dir);
+  const auto m = Measurements(events);
+  ASSERT_TRUE(m.count("ce_normal") && m.count("ce_h_frozen"));
+  // The normal CE is the final evaluation's: the same model on the same batches.
+  double final_val = 0;
+  for (const auto& e : events)
+    if (e["event"] == "eval" && e["step"] == 4) final_val = e["val_ce"];
+  EXPECT_NEAR(m.at("ce_normal")["value"].get<double>(), final_val, 1e-9);
+  EXPECT_NE(m.at("ce_h_frozen")["value"].get<double>(), final_val);
+  int rows = 0, fired = 0;
+  for (const auto& e : events)
+    if (e["event"] == "measurement" && e["metric"] == "trace.h_fired") {
+      ++rows;
+      fired += e["value"].get<double>() > 0;
+      EXPECT_EQ(e["value"].get<double>() > 0, (e["step"].get<int>() + 1) % 3 == 0);
+    }
+  EXPECT_EQ(rows, 6);
+  EXPECT_EQ(fired, 2);
+}
+
+TEST(Protocol, WorkerDispatchesOnTheProtocolKey) {
+  const std::string dir = FreshDir("dispatch");
+  TrainArgs args;
+  args.run_dir = dir;
+  args.progress = false;
+  for (const char* s : {"protocol=latency", "model=unitf", "M=3", "d=32", "seq=16", "batch=1",
+                        "threads=1"})
+    args.sets.push_back(s);
+  ASSERT_EQ(TrainMain(args), kExitOk);
+  const auto events = Events(dir);
+  EXPECT_TRUE(Measurements(events).count("latency_ms"));
+  for (const auto& e : events) EXPECT_NE(e["event"], "eval");  // nothing trained
+  EXPECT_TRUE(ListCheckpoints(dir).empty());
+  // Protocols measure one process.
+  args.run_dir = FreshDir("dispatch_ws");
+  args.sets.push_back("world_size=2");
+  EXPECT_EQ(TrainMain(args), kExitUsage);
+}
+
+}  // namespace
+}  // namespace hrm
