@@ -2,6 +2,8 @@
 // family at one config, the C++ side of `make bench`'s comparison with the
 // PyTorch-Python twin (bench/hrm_twin.py). Prints one JSON line per family.
 //   train_step_bench --d 128 --seq 128 --batch 8 --steps 20 --threads 2
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,6 +28,8 @@ int main(int argc, char** argv) {
     else if (k == "--model") only = v;
     else { std::fprintf(stderr, "unknown flag %s\n", k.c_str()); return 2; }
   }
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // as the hrm binary does (runner/main.cc)
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   if (threads > 0) torch::set_num_threads(int(threads));
   for (const char* model : {"transformer", "unitf", "hrm"}) {
     if (!only.empty() && only != model) continue;

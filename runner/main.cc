@@ -1,9 +1,16 @@
 // The `hrm` command line: dispatches to the subcommands each area registers.
+#include <malloc.h>
+
 #include <iostream>
 
 #include "runner/cli.h"
 
 int main(int argc, char** argv) {
+  // Training allocates the same large activation buffers every step; glibc's
+  // defaults return them to the kernel each time and pay fresh page faults
+  // (about 30% of an HRM step at d=128). Keep them in the heap instead.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"hrm: hierarchical vs flat iteration experiments"};
   app.require_subcommand(1);
   int rc = hrm::kExitOk;
