@@ -8,7 +8,7 @@ B=${BUILD:-build}
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 export OMP_WAIT_POLICY=PASSIVE
 THREADS=${THREADS:-$(nproc)}
-cmake --build "$B" --target train_step_bench store_bench report_bench >/dev/null
+cmake --build "$B" --target train_step_bench decode_bench store_bench report_bench >/dev/null
 
 echo "== training step, d=128 seq=128 batch=8, $THREADS threads (C++ vs PyTorch-Python twin, same libtorch)"
 printf "%-12s %12s %12s %14s %8s\n" model cpp_ms py_ms cpp_tok/s speedup
@@ -29,6 +29,9 @@ p, _ = med(f"/tmp/hrm_bench_py_{m}")
 print(f"{m:<12} {c:12.1f} {p:12.1f} {ct:14.0f} {p / c:7.2f}x")
 PY
 done
+echo
+echo "== generation, 64-token prompt + 128 greedy tokens, batch 1, d=128, 1 thread (KV cache vs recompute)"
+"$B/bench/decode_bench" --threads 1
 echo
 echo "== store"
 "$B/bench/store_bench"

@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <filesystem>
 #include <map>
 
 #include "core/sha256.h"
@@ -59,6 +60,8 @@ std::vector<KeySpec> MakeKeys() {
       {"tokenizer", KT::kString, "byte", true, {"byte", "gpt2"},
        "tokenizer used to prepare the builtin corpus"},
       {"seed", KT::kInt, 42, true, {}, "seed of initialisation and batch sampling"},
+      {"init_from", KT::kString, null, true, {},
+       "a model.safetensors (hrm import) whose weights start the run instead of random ones"},
       {"dtype", KT::kString, "auto", true, {"auto", "fp32", "bf16"},
        "compute dtype: auto = bf16 autocast on CUDA, fp32 on CPU"},
       {"device", KT::kString, "auto", false, {}, "auto, cpu, cuda or cuda:N"},
@@ -234,6 +237,8 @@ json ResolveConfig(const json& given) {
     throw ConfigError("device", device, "expected auto, cpu, cuda or cuda:N");
   if (c["threads"].get<int64_t>() < 0) throw ConfigError("threads", Dump(c["threads"]), "must be >= 0");
   if (c["ckpt_keep"].get<int64_t>() < 1) positive("ckpt_keep");
+  if (has("init_from") && !std::filesystem::is_regular_file(c["init_from"].get<std::string>()))
+    throw ConfigError("init_from", Dump(c["init_from"]), "no such file");
   return c;
 }
 

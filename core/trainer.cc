@@ -15,6 +15,7 @@
 #include "core/communicator.h"
 #include "core/event_log.h"
 #include "core/model.h"
+#include "core/model_weights.h"
 
 namespace hrm {
 namespace {
@@ -102,6 +103,8 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
 
   torch::manual_seed(seed);
   LanguageModel model = MakeModel(ModelOptions::FromConfig(c));
+  if (c.contains("init_from"))  // fine-tuning an imported model; a checkpoint overrides it
+    LoadModelTensors(*model, LoadSafetensors(c["init_from"]).tensors, c["init_from"]);
   model->to(device);
   auto optimizer = MakeOptimizer(*model, c);
   BatchSampler train_batches(data.train, data.n_train, seq, batch);

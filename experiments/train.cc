@@ -38,8 +38,19 @@ void OnSignal(int sig) {
   std::signal(SIGINT, SIG_DFL);
 }
 
+// Without --config, a run directory that has a config continues it (resume,
+// or the first training of an imported run).
 json ResolveArgs(const TrainArgs& args) {
-  json given = args.config_path.empty() ? json::object() : ReadConfigYaml(args.config_path);
+  const fs::path existing = fs::path(args.run_dir) / "config.json";
+  json given = json::object();
+  if (!args.config_path.empty()) {
+    given = ReadConfigYaml(args.config_path);
+  } else if (fs::exists(existing)) {
+    json old = json::parse(ReadFile(existing.string()), nullptr, false);
+    if (old.is_discarded() || !old.contains("config"))
+      throw std::runtime_error(existing.string() + ": not a run's config.json");
+    given = old["config"];
+  }
   ApplyOverrides(given, args.sets);
   return ResolveConfig(given);
 }

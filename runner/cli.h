@@ -13,6 +13,8 @@ void RegisterCoreCommands(CLI::App& app, int* rc);     // train               (r
 void RegisterDataCommands(CLI::App& app, int* rc);     // prepare, tokenize   (runner/cli_data.cc)
 void RegisterFlopsCommands(CLI::App& app, int* rc);    // flops               (runner/cli_flops.cc)
 void RegisterGridCommands(CLI::App& app, int* rc);     // grid                (runner/cli_grid.cc)
+void RegisterModelCommands(CLI::App& app, int* rc);    // generate, export, import, reproduce
+                                                       //                     (runner/cli_model.cc)
 void RegisterReportCommands(CLI::App& app, int* rc);   // report              (runner/cli_report.cc)
 void RegisterSweepCommands(CLI::App& app, int* rc);    // sweep, status, show (runner/cli_sweep.cc)
 

@@ -9,7 +9,9 @@ void RegisterCoreCommands(CLI::App& app, int* rc) {
   CLI::App* cmd = app.add_subcommand("train", "train one run (resumes from DIR's checkpoint)");
   cmd->add_option("--run-dir", args->run_dir, "run directory (config.json, events.jsonl, ckpt/)")
       ->required();
-  cmd->add_option("--config", args->config_path, "YAML file of key: value")->check(CLI::ExistingFile);
+  cmd->add_option("--config", args->config_path,
+                  "YAML file of key: value (default: the run directory's own config)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--set", args->sets, "key=value override (repeatable)");
   cmd->add_option("--stop-after", args->stop_after,
                   "checkpoint and exit (code 130) once this many steps are done");

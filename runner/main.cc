@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   hrm::RegisterDataCommands(app, &rc);
   hrm::RegisterFlopsCommands(app, &rc);
   hrm::RegisterGridCommands(app, &rc);
+  hrm::RegisterModelCommands(app, &rc);
   hrm::RegisterReportCommands(app, &rc);
   hrm::RegisterSweepCommands(app, &rc);
   try {

@@ -417,8 +417,16 @@ TEST_F(SlurmSweepTest, RerunReattachesAndAfterScancelCompletes) {
   EXPECT_EQ(WaitExit(second, seconds(60)), 0) << Slurp(log);
   EXPECT_EQ(Slurp(log).find("submitted"), std::string::npos) << "resubmitted live tasks: "
                                                              << Slurp(log);
-  for (const auto& [id, text] : Contents(store))
-    EXPECT_EQ(text.rfind("interrupted\n", 0), 0u) << id << ": " << text;
+  // A task that SLURM started first may have finished before the last one
+  // reached step 25 (ctest runs other tests beside this one); the cancel must
+  // have caught the others mid-run.
+  int interrupted = 0;
+  for (const auto& [id, text] : Contents(store)) {
+    interrupted += text.rfind("interrupted\n", 0) == 0;
+    EXPECT_TRUE(text.rfind("interrupted\n", 0) == 0 || text.rfind("done\n", 0) == 0)
+        << id << ": " << text;
+  }
+  EXPECT_GE(interrupted, 1) << "scancel stopped no task";
 
   ASSERT_EQ(Sweep(store, "slurm", dir_ + "/third.log"), 0) << Slurp(dir_ + "/third.log");
   EXPECT_TRUE(TaskMap(store, 1).is_object()) << "the third run submitted nothing";

@@ -1,0 +1,151 @@
+#include "experiments/reproduce.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "core/atomic_file.h"
+#include "core/exit_code.h"
+#include "core/token_data.h"
+#include "experiments/provenance.h"
+#include "experiments/run_model.h"
+#include "experiments/train.h"
+
+namespace hrm {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The events of a run's log; a torn or foreign line is skipped, as ingest does.
+std::vector<json> ReadEvents(const std::string& path) {
+  std::vector<json> events;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    json e = json::parse(line, nullptr, false);
+    if (!e.is_discarded() && e.is_object() && e.contains("event")) events.push_back(e);
+  }
+  return events;
+}
+
+// val_ce by step; a step evaluated again after a resume keeps its last row.
+std::map<int64_t, double> ValCe(const std::vector<json>& events) {
+  std::map<int64_t, double> out;
+  for (const auto& e : events)
+    if (e["event"] == "eval" && e.contains("val_ce") && e["val_ce"].is_number())
+      out[e["step"].get<int64_t>()] = e["val_ce"].get<double>();
+  return out;
+}
+
+std::string SelfExe() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "hrm" : p.string();
+}
+
+// Flat YAML that ReadConfigYaml reads back: JSON scalars are YAML scalars.
+std::string ToYaml(const json& given) {
+  std::string out;
+  for (const auto& [k, v] : given.items()) out += k + ": " + v.dump() + "\n";
+  return out;
+}
+
+std::string Show(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
+
+}  // namespace
+
+int ReproduceMain(const ReproduceArgs& args) {
+  json run, given, recorded;
+  try {
+    run = ReadRunConfig(args.run_dir);
+    // The config as the sweep gave it (run.json) reproduces the same run id;
+    // without one, the resolved config does too.
+    const fs::path run_json = fs::path(args.run_dir) / "run.json";
+    given = fs::exists(run_json) ? json::parse(ReadFile(run_json.string())) : run["config"];
+    for (const auto& e : ReadEvents((fs::path(args.run_dir) / "events.jsonl").string()))
+      if (e["event"] == "started" && e.contains("provenance")) {
+        recorded = e["provenance"];
+        break;
+      }
+  } catch (const std::exception& e) {
+    std::cerr << "hrm reproduce: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  if (recorded.is_null()) {
+    std::cerr << "hrm reproduce: " << args.run_dir
+              << "/events.jsonl: no started event: the run never trained\n";
+    return kExitUsage;
+  }
+  json meta = json::object();
+  try {
+    meta = ReadDataMeta(run.value("data_dir", ""));
+  } catch (const std::exception&) {  // data not on this machine: warned below
+  }
+  const json now = CollectProvenance(recorded.value("device", "cpu"), meta);
+
+  const std::string out_dir = args.out_dir.empty() ? args.run_dir + "-reproduce" : args.out_dir;
+  const std::string yaml = (fs::path(out_dir) / "reproduce.yaml").string();
+  const std::string commit = recorded.value("git_commit", "");
+  std::cout << "# run " << Show(run["run_id"]) << ", recorded by commit " << commit
+            << (recorded.value("git_dirty", false) ? " (with uncommitted changes)" : "")
+            << ", libtorch " << Show(recorded.value("libtorch", json("?"))) << ", device "
+            << Show(recorded.value("device", json("?"))) << ", host "
+            << Show(recorded.value("host", json("?"))) << "\n"
+            << "git checkout " << commit << " && make build\n"
+            << SelfExe() << " train --run-dir " << out_dir << " --config " << yaml << "\n"
+            << "# " << yaml << ":\n"
+            << ToYaml(given);
+
+  auto warn = [](const std::string& what, const json& was, const json& is) {
+    if (was != is)
+      std::cerr << "warning: " << what << " differs: the run recorded " << Show(was)
+                << ", this build has " << Show(is) << "\n";
+  };
+  warn("git commit", recorded.value("git_commit", json()), now["git_commit"]);
+  if (now["git_dirty"] == true) std::cerr << "warning: this working tree has uncommitted changes\n";
+  warn("libtorch", recorded.value("libtorch", json()), now["libtorch"]);
+  if (meta.empty())
+    std::cerr << "warning: the run's data (" << run.value("data_dir", "?")
+              << ") is not on this machine\n";
+  else
+    warn("data checksums", recorded.value("data_sha256", json()), now["data_sha256"]);
+  if (!args.run) return kExitOk;
+
+  try {
+    fs::create_directories(out_dir);
+    WriteFileAtomic(yaml, ToYaml(given));
+  } catch (const std::exception& e) {
+    std::cerr << "hrm reproduce: " << e.what() << "\n";
+    return kExitError;
+  }
+  TrainArgs train;
+  train.run_dir = out_dir;
+  train.config_path = yaml;
+  if (int rc = TrainMain(train); rc != kExitOk) return rc;
+
+  const auto was = ValCe(ReadEvents((fs::path(args.run_dir) / "events.jsonl").string()));
+  const auto is = ValCe(ReadEvents((fs::path(out_dir) / "events.jsonl").string()));
+  int same = 0, compared = 0;
+  double worst = 0;
+  std::printf("%8s %14s %14s %s\n", "step", "recorded", "reproduced", "");
+  for (const auto& [step, ce] : was) {
+    auto it = is.find(step);
+    if (it == is.end()) continue;
+    ++compared;
+    same += it->second == ce;
+    worst = std::max(worst, std::abs(it->second - ce));
+    std::printf("%8lld %14.8f %14.8f %s\n", (long long)step, ce, it->second,
+                it->second == ce ? "identical" : "differs");
+  }
+  if (compared > 0 && same == compared) {
+    std::printf("reproduced: %d of %d evaluations bit-identical\n", same, compared);
+    return kExitOk;
+  }
+  std::printf("not reproduced: %d of %d evaluations identical, max |delta val_ce| %.3g\n", same,
+              compared, worst);
+  return kExitError;
+}
+
+}  // namespace hrm

@@ -1,0 +1,380 @@
+// Using what was trained: safetensors files, export → import round trips,
+// parity with an independent PyTorch implementation (tests/parity), sampling,
+// fine-tuning an import and reproducing a run, on tiny runs trained by the
+// real `hrm` binary.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "core/atomic_file.h"
+#include "core/exit_code.h"
+#include "core/model_weights.h"
+#include "core/safetensors.h"
+#include "experiments/export.h"
+#include "experiments/run_model.h"
+#include "store/run_store.h"
+
+namespace hrm {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path Root() {
+  static const fs::path root = [] {
+    fs::path p = fs::path(testing::TempDir()) / ("hrm_export_" + std::to_string(getpid()));
+    fs::remove_all(p);
+    fs::create_directories(p);
+    return p;
+  }();
+  return root;
+}
+
+struct Output {
+  int rc;
+  std::string out, err;
+};
+
+// Runs the real binary (or another command) with stdout and stderr captured.
+Output Sh(const std::string& cmd) {
+  static int n = 0;
+  const std::string base = (Root() / ("cmd" + std::to_string(n++))).string();
+  const int status = std::system((cmd + " >" + base + ".out 2>" + base + ".err </dev/null").c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(base + ".out"),
+          ReadFile(base + ".err")};
+}
+Output Hrm(const std::string& args) { return Sh(std::string(HRM_BINARY) + " " + args); }
+
+std::string FamilyKeys(const std::string& model) {
+  if (model == "transformer") return "L: 2\n";
+  if (model == "unitf") return "M: 3\nK: 2\n";
+  return "N: 2\nT: 2\nK: 2\nS: 2\n";
+}
+
+// A tiny run of `model` trained for 6 steps on the builtin corpus (byte
+// level), once per test binary.
+std::string Trained(const std::string& model) {
+  static std::map<std::string, std::string> dirs;
+  if (dirs.count(model)) return dirs[model];
+  const fs::path dir = Root() / ("run_" + model);
+  const std::string yaml = (Root() / (model + ".yaml")).string();
+  WriteFileAtomic(yaml, "model: " + model + "\n" + FamilyKeys(model) +
+                            "d: 32\nheads: 2\nseq: 32\nbatch: 4\nsteps: 6\nwarmup: 2\n"
+                            "eval_interval: 3\neval_iters: 2\nlr: 0.003\nthreads: 1\n");
+  Output o = Hrm("train --no-progress --run-dir " + dir.string() + " --config " + yaml);
+  EXPECT_EQ(o.rc, 0) << o.err;
+  return dirs[model] = dir.string();
+}
+
+std::vector<json> Events(const std::string& dir) {
+  std::vector<json> events;
+  std::ifstream in(dir + "/events.jsonl");
+  for (std::string line; std::getline(in, line);) events.push_back(json::parse(line));
+  return events;
+}
+
+std::vector<json> Evals(const std::string& dir) {
+  std::vector<json> out;
+  for (const auto& e : Events(dir))
+    if (e["event"] == "eval") out.push_back(e);
+  return out;
+}
+
+torch::Tensor SomeTokens(int64_t vocab, int64_t n) {
+  torch::manual_seed(123);
+  return torch::randint(vocab, {2, n}, torch::kLong);
+}
+
+torch::Tensor LogitsOf(const std::string& run_dir, const torch::Tensor& tokens) {
+  RunModel r = LoadRunModel(run_dir);
+  torch::NoGradGuard ng;
+  return r.model->forward(tokens, {}).logits;
+}
+
+// ---- the file format
+
+TEST(Safetensors, RoundTripsDtypesShapesAndMetadata) {
+  const std::string path = (Root() / "rt.safetensors").string();
+  NamedTensors t = {{"w", torch::randn({3, 5})},
+                    {"b16", torch::randn({4}).to(torch::kBFloat16)},
+                    {"ids", torch::arange(7, torch::kLong)},
+                    {"scalar", torch::full({}, 0.25)},
+                    {"empty", torch::empty({0, 3})}};
+  SaveSafetensors(path, t, {{"k", "v"}});
+  // The layout of the format: 8-byte length, then a JSON header.
+  const std::string bytes = ReadFile(path);
+  uint64_t n;
+  std::memcpy(&n, bytes.data(), 8);
+  EXPECT_EQ((8 + n) % 8, 0u);
+  json header = json::parse(bytes.substr(8, n));
+  EXPECT_EQ(header["b16"]["dtype"], "BF16");
+  EXPECT_EQ(header["ids"]["shape"], json::array({7}));
+  EXPECT_EQ(header["__metadata__"]["k"], "v");
+
+  SafetensorsFile f = LoadSafetensors(path);
+  ASSERT_EQ(f.tensors.size(), t.size());
+  for (size_t i = 0; i < t.size(); ++i) {
+    EXPECT_EQ(f.tensors[i].first, t[i].first);  // file order is write order
+    EXPECT_EQ(f.tensors[i].second.scalar_type(), t[i].second.scalar_type());
+    EXPECT_TRUE(torch::equal(f.tensors[i].second, t[i].second)) << t[i].first;
+  }
+  EXPECT_EQ(f.metadata["k"], "v");
+}
+
+TEST(Safetensors, BrokenFilesNameTheFileAndTensor) {
+  const std::string good = (Root() / "good.safetensors").string();
+  SaveSafetensors(good, {{"w", torch::ones({2, 2})}});
+  const std::string bytes = ReadFile(good);
+  uint64_t n;
+  std::memcpy(&n, bytes.data(), 8);
+  const std::string header = bytes.substr(8, n), data = bytes.substr(8 + n);
+  auto with_header = [&](std::string h, const std::string& d) {
+    std::string out(8, '\0');
+    uint64_t len = h.size();
+    std::memcpy(out.data(), &len, 8);
+    return out + h + d;
+  };
+  const std::map<std::string, std::pair<std::string, std::string>> cases = {
+      {"short", {bytes.substr(0, 5), "shorter than"}},
+      {"huge_length", {std::string("\xff\xff\xff\x00\x00\x00\x00\x00", 8) + header, "exceeds"}},
+      {"not_json", {with_header("{\"w\": [1,", data), "not a JSON object"}},
+      {"bad_dtype",
+       {with_header(R"({"w":{"dtype":"Q7","shape":[2,2],"data_offsets":[0,16]}})", data), "w"}},
+      {"out_of_range",
+       {with_header(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,64]}})", data),
+        "outside"}},
+      {"shape_mismatch",
+       {with_header(R"({"w":{"dtype":"F32","shape":[3,2],"data_offsets":[0,16]}})", data),
+        "needs 24 bytes"}},
+  };
+  for (const auto& [name, c] : cases) {
+    const std::string path = (Root() / (name + ".safetensors")).string();
+    WriteFileAtomic(path, c.first);
+    try {
+      LoadSafetensors(path);
+      ADD_FAILURE() << name << " was accepted";
+    } catch (const SafetensorsError& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.second), std::string::npos) << name << ": " << e.what();
+    }
+  }
+}
+
+// ---- export, import, parity: every family
+
+class Family : public testing::TestWithParam<std::string> {};
+
+TEST_P(Family, ExportThenImportGivesBitIdenticalLogits) {
+  const std::string run = Trained(GetParam());
+  const std::string out = (Root() / ("export_rt_" + GetParam())).string();
+  const std::string imported = (Root() / ("import_rt_" + GetParam())).string();
+  ASSERT_EQ(ExportMain({run, out}), kExitOk);
+  for (const char* f : {"model.safetensors", "config.json", "tokenizer.json"})
+    EXPECT_TRUE(fs::exists(fs::path(out) / f)) << f;
+  json cfg = json::parse(ReadFile(out + "/config.json"));
+  EXPECT_EQ(cfg["model"], GetParam());
+  EXPECT_EQ(cfg["vocab"], 256);
+  EXPECT_EQ(cfg["tokenizer"]["type"], "byte");
+  ASSERT_EQ(ImportMain({out, imported, {}}), kExitOk);
+
+  const torch::Tensor tokens = SomeTokens(256, 32);
+  const torch::Tensor a = LogitsOf(run, tokens), b = LogitsOf(imported, tokens);
+  EXPECT_TRUE(torch::equal(a, b)) << (a - b).abs().max().item<double>();
+  // And the imported run samples: generate reads it without a checkpoint.
+  Output g = Hrm("generate " + imported + " --prompt 'The ' --max-new 8 --temperature 0");
+  EXPECT_EQ(g.rc, 0) << g.err;
+  EXPECT_EQ(g.out.rfind("The ", 0), 0u) << g.out;
+}
+
+TEST_P(Family, LogitsMatchTheIndependentPyTorchModel) {
+  const std::string run = Trained(GetParam());
+  const std::string out = (Root() / ("export_py_" + GetParam())).string();
+  ASSERT_EQ(ExportMain({run, out}), kExitOk);
+  const torch::Tensor tokens = SomeTokens(256, 32);
+  const std::string expected = (Root() / ("expected_" + GetParam() + ".safetensors")).string();
+  SaveSafetensors(expected, {{"tokens", tokens}, {"logits", LogitsOf(run, tokens)}});
+  const std::string check = std::string("/usr/bin/python3 ") + HRM_SOURCE_DIR +
+                            "/tests/parity/check_logits.py " + out + " " + expected;
+  Output ok = Sh(check + " --tol 1e-4");
+  EXPECT_EQ(ok.rc, 0) << ok.out << ok.err;
+
+  // The check can fail: one weight moved by 1e-3 shows up in the logits.
+  SafetensorsFile f = LoadSafetensors(out + "/model.safetensors");
+  f.tensors.back().second.add_(1e-3);
+  SaveSafetensors(out + "/model.safetensors", f.tensors, f.metadata);
+  Output bad = Sh(check + " --tol 1e-4");
+  EXPECT_EQ(bad.rc, 1) << "perturbed " << f.tensors.back().first << ": " << bad.out << bad.err;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllFamilies, Family, testing::Values("transformer", "unitf", "hrm"));
+
+TEST(Export, Bf16HalvesTheFileAndStaysClose) {
+  const std::string run = Trained("hrm");
+  const std::string f32 = (Root() / "export_f32").string(), b16 = (Root() / "export_b16").string();
+  ASSERT_EQ(ExportMain({run, f32}), kExitOk);
+  ASSERT_EQ(ExportMain({run, b16, "bf16"}), kExitOk);
+  const auto s32 = fs::file_size(f32 + "/model.safetensors"),
+             s16 = fs::file_size(b16 + "/model.safetensors");
+  EXPECT_LT(s16, s32 * 0.55);
+  EXPECT_EQ(json::parse(ReadFile(b16 + "/config.json"))["dtype"], "bfloat16");
+  const std::string imported = (Root() / "import_b16").string();
+  ASSERT_EQ(ImportMain({b16, imported, {}}), kExitOk);
+  const torch::Tensor tokens = SomeTokens(256, 16);
+  const torch::Tensor a = LogitsOf(run, tokens), b = LogitsOf(imported, tokens);
+  EXPECT_FALSE(torch::equal(a, b));
+  EXPECT_LT((a - b).abs().max().item<double>(), 0.1 * a.abs().max().item<double>());
+}
+
+// ---- bad input
+
+TEST(Import, BadExportsAreRefusedAndWriteNothing) {
+  const std::string run = Trained("unitf");
+  const std::string good = (Root() / "export_bad_src").string();
+  ASSERT_EQ(ExportMain({run, good}), kExitOk);
+  auto copy = [&](const std::string& name) {
+    const fs::path p = Root() / name;
+    fs::remove_all(p);
+    fs::copy(good, p);
+    return p.string();
+  };
+  struct Case {
+    std::string name, message;
+    std::function<void(const std::string&)> damage;
+  };
+  const std::vector<Case> cases = {
+      {"no_config", "not an hrm export", [](const std::string& d) { fs::remove(d + "/config.json"); }},
+      {"wrong_format", "format",
+       [](const std::string& d) {
+         json c = json::parse(ReadFile(d + "/config.json"));
+         c["format"] = "gguf";
+         WriteFileAtomic(d + "/config.json", c.dump());
+       }},
+      {"missing_field", "heads",
+       [](const std::string& d) {
+         json c = json::parse(ReadFile(d + "/config.json"));
+         c.erase("heads");
+         WriteFileAtomic(d + "/config.json", c.dump());
+       }},
+      {"shape_mismatch", "tensor wte has shape [256, 32], the config needs [256, 64]",
+       [](const std::string& d) {
+         json c = json::parse(ReadFile(d + "/config.json"));
+         c["d"] = 64;
+         WriteFileAtomic(d + "/config.json", c.dump());
+       }},
+      {"broken_header", "model.safetensors: not a valid safetensors file",
+       [](const std::string& d) {
+         std::string b = ReadFile(d + "/model.safetensors");
+         b[7] = '\x7f';  // a header length past the end of the file
+         WriteFileAtomic(d + "/model.safetensors", b);
+       }},
+  };
+  for (const auto& c : cases) {
+    const std::string dir = copy("bad_" + c.name);
+    c.damage(dir);
+    const std::string target = (Root() / ("bad_run_" + c.name)).string();
+    Output o = Hrm("import " + dir + " --run-dir " + target);
+    EXPECT_EQ(o.rc, kExitUsage) << c.name;
+    EXPECT_NE(o.err.find(c.message), std::string::npos) << c.name << ": " << o.err;
+    EXPECT_FALSE(fs::exists(target)) << c.name << ": the run directory was created";
+  }
+}
+
+TEST(Generate, UnknownRunsAndRunsWithoutCheckpointsAreClearErrors) {
+  // A real store that knows one run, whose directory has no checkpoint.
+  const std::string store = (Root() / "gen.db").string();
+  const fs::path fresh = Root() / "no_ckpt_run";
+  fs::create_directories(fresh);
+  fs::copy_file(fs::path(Trained("transformer")) / "config.json", fresh / "config.json");
+  const json run_config = json::parse(ReadFile((fresh / "config.json").string()));
+  {
+    auto s = RunStore::Open(store);
+    const int64_t sweep = s->UpsertSweep({"t", "grid.yaml", "", "", {}});
+    s->AddRunToSweep(sweep, {{run_config["run_id"], run_config["config"], "train", fresh.string()},
+                             "tiny", 0});
+  }
+  Output unknown = Hrm("generate feedbeef0000 --store " + store);
+  EXPECT_EQ(unknown.rc, kExitUsage);
+  EXPECT_NE(unknown.err.find("no run feedbeef0000"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find(store), std::string::npos) << unknown.err;
+
+  Output empty = Hrm("generate " + run_config["run_id"].get<std::string>() + " --store " + store);
+  EXPECT_EQ(empty.rc, kExitUsage);
+  EXPECT_NE(empty.err.find("has no checkpoint"), std::string::npos) << empty.err;
+
+  Output step = Hrm("generate " + Trained("transformer") + " --step 5");
+  EXPECT_EQ(step.rc, kExitUsage);
+  EXPECT_NE(step.err.find("no checkpoint of step 5"), std::string::npos) << step.err;
+
+  Output export_empty = Hrm("export " + fresh.string() + " --out " + (Root() / "x").string());
+  EXPECT_EQ(export_empty.rc, kExitUsage);
+  EXPECT_NE(export_empty.err.find("has no checkpoint"), std::string::npos) << export_empty.err;
+}
+
+// ---- sampling
+
+TEST(Generate, SameSeedSameTextAndCachedGreedyEqualsRecompute) {
+  const std::string run = Trained("hrm");
+  const std::string base = "generate " + run + " --prompt 'Once upon' --max-new 40 ";
+  Output a = Hrm(base + "--seed 7"), b = Hrm(base + "--seed 7"), c = Hrm(base + "--seed 8");
+  ASSERT_EQ(a.rc, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out, c.out);
+  EXPECT_EQ(a.out.rfind("Once upon", 0), 0u);
+  EXPECT_EQ(a.out.size(), std::string("Once upon").size() + 40 + 1);  // byte tokens, newline
+  EXPECT_NE(a.err.find("tokens/s"), std::string::npos);
+
+  Output cached = Hrm(base + "--temperature 0"), full = Hrm(base + "--temperature 0 --no-cache");
+  ASSERT_EQ(full.rc, 0) << full.err;
+  EXPECT_EQ(cached.out, full.out);
+  EXPECT_NE(full.err.find("no cache"), std::string::npos);
+  // Top-k 1 is greedy whatever the temperature.
+  EXPECT_EQ(Hrm(base + "--temperature 2 --top-k 1 --seed 3").out, cached.out);
+}
+
+// ---- fine-tuning an import, reproducing a run
+
+TEST(Import, FineTuningStartsFromTheExportedWeights) {
+  const std::string run = Trained("hrm");
+  const std::string out = (Root() / "export_ft").string(), dir = (Root() / "finetune").string();
+  ASSERT_EQ(ExportMain({run, out}), kExitOk);
+  Output imp = Hrm("import " + out + " --run-dir " + dir +
+                   " --set steps=3 --set batch=4 --set eval_iters=2 --set eval_interval=3"
+                   " --set threads=1 --set warmup=1");
+  ASSERT_EQ(imp.rc, 0) << imp.err;
+  Output train = Hrm("train --no-progress --run-dir " + dir);  // its own config
+  ASSERT_EQ(train.rc, 0) << train.err;
+  const auto before = Evals(run), after = Evals(dir);
+  ASSERT_FALSE(before.empty());
+  ASSERT_EQ(after.size(), 2u);
+  // Same validation batches (same seed, data, batch, seq): the fine-tune's
+  // step-0 evaluation is the source's last one, exactly.
+  EXPECT_EQ(after[0]["val_ce"].get<double>(), before.back()["val_ce"].get<double>());
+  EXPECT_NE(after[1]["val_ce"].get<double>(), after[0]["val_ce"].get<double>());
+}
+
+TEST(Reproduce, PrintsTheRecipeAndARerunIsBitIdentical) {
+  const std::string run = Trained("transformer");
+  Output show = Hrm("reproduce " + run);
+  ASSERT_EQ(show.rc, 0) << show.err;
+  const json started = Events(run)[0];
+  ASSERT_EQ(started["event"], "started");
+  const std::string commit = started["provenance"]["git_commit"];
+  EXPECT_NE(show.out.find("git checkout " + commit), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find(" train --run-dir " + run + "-reproduce --config"), std::string::npos)
+      << show.out;
+  EXPECT_NE(show.out.find("model: \"transformer\""), std::string::npos) << show.out;
+
+  const std::string again = (Root() / "rerun").string();
+  Output rerun = Hrm("reproduce " + run + " --run --out " + again);
+  EXPECT_EQ(rerun.rc, 0) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.out.find("reproduced: 3 of 3 evaluations bit-identical"), std::string::npos)
+      << rerun.out;
+  EXPECT_EQ(json::parse(ReadFile(again + "/config.json"))["run_id"],
+            json::parse(ReadFile(run + "/config.json"))["run_id"]);
+}
+
+}  // namespace
+}  // namespace hrm
