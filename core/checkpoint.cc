@@ -72,9 +72,13 @@ json LoadCheckpoint(const std::string& path, torch::nn::Module* model,
   std::string payload = VerifiedPayload(path);
   torch::serialize::InputArchive archive;
   json meta;
+  // Tensors land on the model's device, whatever device wrote them: a run
+  // trained on a GPU loads on a CPU-only machine (generate, export).
+  torch::Device device = torch::kCPU;
+  if (model && !model->parameters().empty()) device = model->parameters().front().device();
   try {
     std::istringstream in(payload);
-    archive.load_from(in);
+    archive.load_from(in, device);
     c10::IValue meta_v;
     archive.read("meta", meta_v);
     meta = json::parse(meta_v.toStringRef());

@@ -28,8 +28,9 @@ std::string SaveCheckpoint(const std::string& path, torch::nn::Module& model,
 // model. Throws CorruptCheckpoint naming the file.
 json ReadCheckpointMeta(const std::string& path);
 
-// Verifies, then loads into model and optimizer (either may be null) and
-// restores the CPU RNG state. Returns the meta. Throws CorruptCheckpoint.
+// Verifies, then loads into model and optimizer (either may be null), on the
+// model's device, and restores the CPU RNG state. Returns the meta. Throws
+// CorruptCheckpoint.
 json LoadCheckpoint(const std::string& path, torch::nn::Module* model,
                     torch::optim::Optimizer* optimizer);
 

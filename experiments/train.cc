@@ -24,6 +24,7 @@
 #include "experiments/protocol.h"
 #include "experiments/provenance.h"
 #include "experiments/rank_launcher.h"
+#include "experiments/run_model.h"
 
 namespace hrm {
 namespace {
@@ -41,16 +42,11 @@ void OnSignal(int sig) {
 // Without --config, a run directory that has a config continues it (resume,
 // or the first training of an imported run).
 json ResolveArgs(const TrainArgs& args) {
-  const fs::path existing = fs::path(args.run_dir) / "config.json";
   json given = json::object();
-  if (!args.config_path.empty()) {
+  if (!args.config_path.empty())
     given = ReadConfigYaml(args.config_path);
-  } else if (fs::exists(existing)) {
-    json old = json::parse(ReadFile(existing.string()), nullptr, false);
-    if (old.is_discarded() || !old.contains("config"))
-      throw std::runtime_error(existing.string() + ": not a run's config.json");
-    given = old["config"];
-  }
+  else if (fs::exists(fs::path(args.run_dir) / "config.json"))
+    given = ReadRunConfig(args.run_dir)["config"];
   ApplyOverrides(given, args.sets);
   return ResolveConfig(given);
 }

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
 #include "core/exit_code.h"
 
 namespace hrm {
@@ -17,5 +19,18 @@ void RegisterModelCommands(CLI::App& app, int* rc);    // generate, export, impo
                                                        //                     (runner/cli_model.cc)
 void RegisterReportCommands(CLI::App& app, int* rc);   // report              (runner/cli_report.cc)
 void RegisterSweepCommands(CLI::App& app, int* rc);    // sweep, status, show (runner/cli_sweep.cc)
+
+// Runs a command's body, which returns its exit code; an exception is a
+// message "hrm CMD: what" and exit code 2, since what a command reads (a
+// store, a run id, a file) is the user's input.
+template <typename F>
+void Guard(const char* cmd, int* rc, F body) {
+  try {
+    *rc = body();
+  } catch (const std::exception& e) {
+    std::cerr << "hrm " << cmd << ": " << e.what() << "\n";
+    *rc = kExitUsage;
+  }
+}
 
 }  // namespace hrm

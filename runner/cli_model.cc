@@ -40,16 +40,6 @@ void AddRunRef(CLI::App* cmd, RunRef& ref) {
   cmd->add_option("--store", ref.store, "SQLite store of the sweeps")->capture_default_str();
 }
 
-template <typename F>
-void Guard(const char* cmd, int* rc, F f) {
-  try {
-    *rc = f();
-  } catch (const std::exception& e) {
-    std::cerr << "hrm " << cmd << ": " << e.what() << "\n";
-    *rc = kExitUsage;
-  }
-}
-
 }  // namespace
 
 void RegisterModelCommands(CLI::App& app, int* rc) {

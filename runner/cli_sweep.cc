@@ -108,17 +108,6 @@ int ShowMain(const std::string& store_path, const std::string& run_id, bool as_j
   return kExitOk;
 }
 
-// Store errors are user errors here (wrong path, newer schema, ...).
-template <typename F>
-void Guard(const char* cmd, int* rc, F f) {
-  try {
-    *rc = f();
-  } catch (const std::exception& e) {
-    std::cerr << "hrm " << cmd << ": " << e.what() << "\n";
-    *rc = kExitUsage;
-  }
-}
-
 }  // namespace
 
 void RegisterSweepCommands(CLI::App& app, int* rc) {

@@ -367,6 +367,25 @@ TEST(Reproduce, PrintsTheRecipeAndARerunIsBitIdentical) {
       << show.out;
   EXPECT_NE(show.out.find("model: \"transformer\""), std::string::npos) << show.out;
 
+  // A run recorded by another commit and libtorch: both named in warnings.
+  const fs::path old_run = Root() / "old_run";
+  fs::remove_all(old_run);
+  fs::copy(run, old_run, fs::copy_options::recursive);
+  std::string log = ReadFile((old_run / "events.jsonl").string());
+  const std::string line = log.substr(0, log.find('\n'));
+  json first = json::parse(line);
+  first["provenance"]["git_commit"] = "0123456789abcdef0123456789abcdef01234567";
+  first["provenance"]["libtorch"] = "0.4.1";
+  WriteFileAtomic((old_run / "events.jsonl").string(), first.dump() + log.substr(line.size()));
+  Output old = Hrm("reproduce " + old_run.string());
+  EXPECT_EQ(old.rc, 0) << old.err;
+  EXPECT_NE(old.out.find("git checkout 0123456789abcdef"), std::string::npos) << old.out;
+  EXPECT_NE(old.err.find("warning: git commit differs: the run recorded 0123456789abcdef"),
+            std::string::npos) << old.err;
+  EXPECT_NE(old.err.find("warning: libtorch differs: the run recorded 0.4.1"), std::string::npos)
+      << old.err;
+  EXPECT_EQ(show.err.find("libtorch differs"), std::string::npos) << show.err;
+
   const std::string again = (Root() / "rerun").string();
   Output rerun = Hrm("reproduce " + run + " --run --out " + again);
   EXPECT_EQ(rerun.rc, 0) << rerun.out << rerun.err;

@@ -389,6 +389,29 @@ TEST_F(SlurmSweepTest, RequeuedTaskResumesFromItsCheckpoint) {
   EXPECT_EQ(Contents(store), reference);
 }
 
+// A two-rank run (data parallel over Gloo) is one array task of two SLURM
+// tasks started by srun, whose ranks meet in the run directory; the store
+// ends as it does when the local backend runs it on two slots.
+TEST_F(SlurmSweepTest, TwoRankRunGoesThroughSrunAndMatchesTheLocalBackend) {
+  WriteFileAtomic(grid_, R"(name: slurm_ddp_test
+base: {model: transformer, L: 2, d: 32, seq: 32, batch: 4, steps: 30, warmup: 5,
+       eval_interval: 10, eval_iters: 2, lr: 1.0e-3, world_size: 2}
+)");
+  const auto reference = Reference();
+  ASSERT_EQ(reference.size(), 1u);
+  EXPECT_EQ(reference.begin()->second.rfind("done\n", 0), 0u) << reference.begin()->second;
+
+  const std::string store = dir_ + "/slurm/hrm.db";
+  ASSERT_EQ(Sweep(store, "slurm", dir_ + "/slurm.log"), 0) << Slurp(dir_ + "/slurm.log");
+  const json map = TaskMap(store, 0);
+  EXPECT_EQ(map["ranks"], 2);
+  EXPECT_NE(Slurp(map["script"]).find("srun --ntasks"), std::string::npos);
+  const std::string run_dir = map["tasks"][0]["run_dir"];
+  for (const char* pid : {"/rank0.pid", "/rank1.pid"})
+    EXPECT_TRUE(fs::exists(run_dir + pid)) << pid << ": " << Slurp(run_dir + "/worker.log");
+  EXPECT_EQ(Contents(store), reference);
+}
+
 // The runner dies (kill -9) while its tasks run; the same command reattaches
 // to them instead of submitting them again. Then the user cancels the whole
 // array: the runner ends, and the same command once more resubmits the runs,
