@@ -1,6 +1,10 @@
 #include "experiments/reproduce.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <filesystem>
 #include <fstream>
@@ -12,7 +16,6 @@
 #include "core/token_data.h"
 #include "experiments/provenance.h"
 #include "experiments/run_model.h"
-#include "experiments/train.h"
 
 namespace hrm {
 namespace {
@@ -43,6 +46,28 @@ std::string SelfExe() {
   std::error_code ec;
   fs::path p = fs::read_symlink("/proc/self/exe", ec);
   return ec ? "hrm" : p.string();
+}
+
+// Runs argv to its end; returns its exit code (128 + signal if killed).
+int RunCommand(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return kExitError;
+  if (pid == 0) {
+    execv(args[0], args.data());
+    std::perror(args[0]);
+    _exit(127);
+  }
+  struct sigaction ignore = {}, old_int;
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGINT, &ignore, &old_int);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  sigaction(SIGINT, &old_int, nullptr);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 // Flat YAML that ReadConfigYaml reads back: JSON scalars are YAML scalars.
@@ -120,10 +145,12 @@ int ReproduceMain(const ReproduceArgs& args) {
     std::cerr << "hrm reproduce: " << e.what() << "\n";
     return kExitError;
   }
-  TrainArgs train;
-  train.run_dir = out_dir;
-  train.config_path = yaml;
-  if (int rc = TrainMain(train); rc != kExitOk) return rc;
+  // The printed command itself, as a child: a multi-rank run's launcher
+  // starts its ranks by re-running its own command line. Ctrl-C reaches the
+  // child too; it checkpoints and exits 130, which is passed on.
+  if (int rc = RunCommand({SelfExe(), "train", "--run-dir", out_dir, "--config", yaml});
+      rc != kExitOk)
+    return rc;
 
   const auto was = ValCe(ReadEvents((fs::path(args.run_dir) / "events.jsonl").string()));
   const auto is = ValCe(ReadEvents((fs::path(out_dir) / "events.jsonl").string()));

@@ -8,12 +8,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 
 #include "core/atomic_file.h"
 #include "core/exit_code.h"
 #include "core/model_weights.h"
 #include "core/safetensors.h"
+#include "core/tokenizer.h"
 #include "experiments/export.h"
 #include "experiments/run_model.h"
 #include "store/run_store.h"
@@ -56,17 +58,29 @@ std::string FamilyKeys(const std::string& model) {
 
 // A tiny run of `model` trained for 6 steps on the builtin corpus (byte
 // level), once per test binary.
-std::string Trained(const std::string& model) {
+// `extra` (YAML lines) and `name` make a variant.
+std::string Trained(const std::string& model, const std::string& extra = "",
+                    const std::string& name = "") {
   static std::map<std::string, std::string> dirs;
-  if (dirs.count(model)) return dirs[model];
-  const fs::path dir = Root() / ("run_" + model);
-  const std::string yaml = (Root() / (model + ".yaml")).string();
+  const std::string key = name.empty() ? model : name;
+  if (dirs.count(key)) return dirs[key];
+  const fs::path dir = Root() / ("run_" + key);
+  const std::string yaml = (Root() / (key + ".yaml")).string();
   WriteFileAtomic(yaml, "model: " + model + "\n" + FamilyKeys(model) +
                             "d: 32\nheads: 2\nseq: 32\nbatch: 4\nsteps: 6\nwarmup: 2\n"
-                            "eval_interval: 3\neval_iters: 2\nlr: 0.003\nthreads: 1\n");
+                            "eval_interval: 3\neval_iters: 2\nlr: 0.003\nthreads: 1\n" + extra);
   Output o = Hrm("train --no-progress --run-dir " + dir.string() + " --config " + yaml);
   EXPECT_EQ(o.rc, 0) << o.err;
-  return dirs[model] = dir.string();
+  return dirs[key] = dir.string();
+}
+
+// Runs the PyTorch reference on an export against logits hrm computed.
+Output CheckWithPython(const std::string& export_dir, const torch::Tensor& tokens,
+                       const torch::Tensor& logits, const std::string& name) {
+  const std::string expected = (Root() / ("expected_" + name + ".safetensors")).string();
+  SaveSafetensors(expected, {{"tokens", tokens}, {"logits", logits}});
+  return Sh(std::string("/usr/bin/python3 ") + HRM_SOURCE_DIR + "/tests/parity/check_logits.py " +
+            export_dir + " " + expected + " --tol 1e-4");
 }
 
 std::vector<json> Events(const std::string& dir) {
@@ -193,19 +207,16 @@ TEST_P(Family, LogitsMatchTheIndependentPyTorchModel) {
   const std::string run = Trained(GetParam());
   const std::string out = (Root() / ("export_py_" + GetParam())).string();
   ASSERT_EQ(ExportMain({run, out}), kExitOk);
-  const torch::Tensor tokens = SomeTokens(256, 32);
-  const std::string expected = (Root() / ("expected_" + GetParam() + ".safetensors")).string();
-  SaveSafetensors(expected, {{"tokens", tokens}, {"logits", LogitsOf(run, tokens)}});
-  const std::string check = std::string("/usr/bin/python3 ") + HRM_SOURCE_DIR +
-                            "/tests/parity/check_logits.py " + out + " " + expected;
-  Output ok = Sh(check + " --tol 1e-4");
+  const torch::Tensor tokens = SomeTokens(256, 32), logits = LogitsOf(run, tokens);
+  Output ok = CheckWithPython(out, tokens, logits, GetParam());
   EXPECT_EQ(ok.rc, 0) << ok.out << ok.err;
+  std::cout << GetParam() << ": " << ok.out;  // the measured difference, for the log
 
   // The check can fail: one weight moved by 1e-3 shows up in the logits.
   SafetensorsFile f = LoadSafetensors(out + "/model.safetensors");
   f.tensors.back().second.add_(1e-3);
   SaveSafetensors(out + "/model.safetensors", f.tensors, f.metadata);
-  Output bad = Sh(check + " --tol 1e-4");
+  Output bad = CheckWithPython(out, tokens, logits, GetParam());
   EXPECT_EQ(bad.rc, 1) << "perturbed " << f.tensors.back().first << ": " << bad.out << bad.err;
 }
 
@@ -226,6 +237,28 @@ TEST(Export, Bf16HalvesTheFileAndStaysClose) {
   const torch::Tensor a = LogitsOf(run, tokens), b = LogitsOf(imported, tokens);
   EXPECT_FALSE(torch::equal(a, b));
   EXPECT_LT((a - b).abs().max().item<double>(), 0.1 * a.abs().max().item<double>());
+  // Another reader of the bf16 file gets the weights hrm imported from it.
+  Output py = CheckWithPython(b16, tokens, b, "bf16");
+  EXPECT_EQ(py.rc, 0) << py.out << py.err;
+}
+
+TEST(Export, Gpt2RunCarriesItsTokenizerFilesAndSamplesAfterImport) {
+  const std::string run = Trained("transformer", "tokenizer: gpt2\nsteps: 2\n", "gpt2");
+  const std::string out = (Root() / "export_gpt2").string();
+  ASSERT_EQ(Hrm("export " + run + " --out " + out).rc, 0);
+  const json cfg = json::parse(ReadFile(out + "/config.json"));
+  EXPECT_EQ(cfg["vocab"], 50257);
+  EXPECT_EQ(cfg["tokenizer"]["type"], "gpt2");
+  EXPECT_EQ(cfg["tokenizer"]["eot_id"], 50256);
+  for (const char* f : {"encoder.json", "vocab.bpe"})
+    EXPECT_EQ(ReadFile(out + "/" + f), ReadFile(Gpt2VocabDir() + "/" + f)) << f;
+  const std::string imported = (Root() / "import_gpt2").string();
+  ASSERT_EQ(Hrm("import " + out + " --run-dir " + imported).rc, 0);
+  Output a = Hrm("generate " + run + " --prompt 'Hello world' --max-new 5 --temperature 0");
+  Output b = Hrm("generate " + imported + " --prompt 'Hello world' --max-new 5 --temperature 0");
+  ASSERT_EQ(a.rc, 0) << a.err;
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(a.out.rfind("Hello world", 0), 0u) << a.out;
 }
 
 // ---- bad input
@@ -393,6 +426,21 @@ TEST(Reproduce, PrintsTheRecipeAndARerunIsBitIdentical) {
       << rerun.out;
   EXPECT_EQ(json::parse(ReadFile(again + "/config.json"))["run_id"],
             json::parse(ReadFile(run + "/config.json"))["run_id"]);
+}
+
+// A two-rank run is reproduced by its printed command, whose launcher starts
+// the ranks again; data-parallel sums of two ranks are exact on CPU.
+TEST(Reproduce, TwoRankRunReproducesThroughItsLauncher) {
+#ifndef HRM_HAVE_GLOO
+  GTEST_SKIP() << "built without Gloo";
+#endif
+  const std::string run = Trained("transformer", "world_size: 2\n", "ddp");
+  ASSERT_TRUE(fs::exists(run + "/rank1.pid"));
+  Output rerun = Hrm("reproduce " + run + " --run --out " + (Root() / "ddp_rerun").string());
+  EXPECT_EQ(rerun.rc, 0) << rerun.out << rerun.err;
+  EXPECT_NE(rerun.out.find("reproduced: 3 of 3 evaluations bit-identical"), std::string::npos)
+      << rerun.out << rerun.err;
+  EXPECT_TRUE(fs::exists(Root() / "ddp_rerun" / "rank1.pid"));
 }
 
 }  // namespace
