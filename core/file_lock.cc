@@ -1,3 +1,7 @@
+// flock rather than fcntl locks: a flock belongs to the open file, so it
+// cannot be dropped by some other code closing another descriptor of the same
+// file (the fcntl pitfall); Linux NFS clients map it onto NFS locks, which
+// hold across nodes.
 #include "core/file_lock.h"
 
 #include <fcntl.h>

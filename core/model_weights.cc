@@ -1,6 +1,7 @@
 #include "core/model_weights.h"
 
 #include <map>
+#include <set>
 #include <sstream>
 
 namespace hrm {
@@ -40,13 +41,11 @@ void LoadModelTensors(torch::nn::Module& model, const NamedTensors& tensors,
     if (!it->second.is_floating_point())
       throw std::runtime_error(source + ": tensor " + name + " is not floating point");
   }
-  if (given.size() != targets.size())
-    for (const auto& [name, t] : given) {
-      bool known = false;
-      for (const auto& target : targets) known = known || target.first == name;
-      if (!known)
-        throw std::runtime_error(source + ": tensor " + name + " is not part of this model");
-    }
+  std::set<std::string> known;
+  for (const auto& target : targets) known.insert(target.first);
+  for (const auto& [name, t] : given)
+    if (!known.count(name))
+      throw std::runtime_error(source + ": tensor " + name + " is not part of this model");
   torch::NoGradGuard no_grad;
   for (auto& [name, target] : targets) target.copy_(given.at(name));
 }

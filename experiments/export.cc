@@ -90,8 +90,14 @@ int ExportMain(const ExportArgs& args) {
     std::cerr << "hrm export: --dtype: expected fp32 or bf16, got " << args.dtype << "\n";
     return kExitUsage;
   }
+  RunModel r;
   try {
-    RunModel r = LoadRunModel(args.run_dir, args.step);
+    r = LoadRunModel(args.run_dir, args.step);
+  } catch (const std::exception& e) {
+    std::cerr << "hrm export: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  try {
     fs::create_directories(args.out_dir);
     const fs::path out(args.out_dir);
     // config.json last: a directory is an export only once it is complete.
@@ -123,7 +129,7 @@ int ExportMain(const ExportArgs& args) {
     return kExitOk;
   } catch (const std::exception& e) {
     std::cerr << "hrm export: " << e.what() << "\n";
-    return kExitUsage;
+    return kExitError;
   }
 }
 

@@ -1,5 +1,7 @@
 #include "experiments/run_model.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/atomic_file.h"

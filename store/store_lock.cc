@@ -1,19 +1,12 @@
-// flock rather than fcntl locks: a flock belongs to the open file, so it
-// cannot be dropped by some other code closing another descriptor of the same
-// file (the fcntl pitfall); Linux NFS clients map it onto NFS locks, which
-// hold across nodes.
 #include "store/store_lock.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <thread>
+
+#include "core/event_log.h"
 
 namespace hrm {
 namespace {
@@ -24,21 +17,9 @@ std::string HostName() {
   return host;
 }
 
-std::string IsoNow() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // The holder's record; an empty holder if the text is missing or torn (the
 // holder is between taking the lock and writing it).
-LockHolder ReadHolder(int fd) {
-  std::string text(4096, '\0');
-  ssize_t n = ::pread(fd, &text[0], text.size(), 0);
-  text.resize(n > 0 ? size_t(n) : 0);
+LockHolder ParseHolder(const std::string& text) {
   auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   LockHolder h;
   if (j.is_object()) {
@@ -55,33 +36,21 @@ std::string StoreLock::LockPath(const std::string& db_path) { return db_path + "
 
 std::unique_ptr<StoreLock> StoreLock::Acquire(const std::string& db_path) {
   const std::string path = LockPath(db_path);
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw StoreError(path + ": cannot open the store's lock file: " + std::strerror(errno));
-  // A few quick retries let a `hrm status` probe (Holder) pass.
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
-      const std::string text =
-          nlohmann::json{{"pid", int64_t(::getpid())}, {"host", HostName()}, {"since", IsoNow()}}
-              .dump() +
-          "\n";
-      if (::ftruncate(fd, 0) != 0 ||
-          ::pwrite(fd, text.data(), text.size(), 0) != ssize_t(text.size())) {
-        const int err = errno;
-        ::close(fd);
-        throw StoreError(path + ": cannot write the store's lock file: " + std::strerror(err));
-      }
-      return std::unique_ptr<StoreLock>(new StoreLock(fd));
+  const std::string me =
+      nlohmann::json{{"pid", int64_t(::getpid())}, {"host", HostName()}, {"since", UtcNow()}}
+          .dump() +
+      "\n";
+  try {
+    // A few quick retries let a `hrm status` probe (Holder) pass.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      if (auto lock = FileLock::TryAcquire(path, me))
+        return std::unique_ptr<StoreLock>(new StoreLock(std::move(lock)));
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    if (errno != EWOULDBLOCK && errno != EINTR) {
-      const int err = errno;
-      ::close(fd);
-      throw StoreError(path + ": cannot lock: " + std::strerror(err));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  } catch (const std::runtime_error& e) {  // the file cannot be opened or written
+    throw StoreError(std::string("the store's lock: ") + e.what());
   }
-  LockHolder holder = ReadHolder(fd);
-  ::close(fd);
+  LockHolder holder = ParseHolder(FileLock::Holder(path));
   const std::string who = holder.pid > 0
                               ? "pid " + std::to_string(holder.pid) + " on host " + holder.host +
                                     (holder.since.empty() ? "" : " since " + holder.since)
@@ -92,17 +61,9 @@ std::unique_ptr<StoreLock> StoreLock::Acquire(const std::string& db_path) {
 }
 
 std::optional<LockHolder> StoreLock::Holder(const std::string& db_path) {
-  const int fd = ::open(LockPath(db_path).c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;  // never locked
-  std::optional<LockHolder> holder;
-  if (::flock(fd, LOCK_SH | LOCK_NB) == 0)
-    ::flock(fd, LOCK_UN);
-  else
-    holder = ReadHolder(fd);
-  ::close(fd);
-  return holder;
+  const std::string path = LockPath(db_path);
+  if (!FileLock::IsHeld(path)) return std::nullopt;
+  return ParseHolder(FileLock::Holder(path));
 }
-
-StoreLock::~StoreLock() { ::close(fd_); }
 
 }  // namespace hrm

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "core/file_lock.h"
 #include "store/store_error.h"
 
 namespace hrm {
@@ -44,11 +45,11 @@ class StoreLock {
 
   StoreLock(const StoreLock&) = delete;
   StoreLock& operator=(const StoreLock&) = delete;
-  ~StoreLock();  // releases the lock
+  ~StoreLock() = default;  // releases the lock
 
  private:
-  explicit StoreLock(int fd) : fd_(fd) {}
-  const int fd_;
+  explicit StoreLock(std::unique_ptr<FileLock> lock) : lock_(std::move(lock)) {}
+  std::unique_ptr<FileLock> lock_;
 };
 
 }  // namespace hrm
