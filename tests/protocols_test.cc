@@ -20,30 +20,12 @@
 #include "experiments/latency.h"
 #include "experiments/protocol.h"
 #include "experiments/train.h"
+#include "tests/text_corpus.h"
 
 namespace hrm {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Corpus {
-  std::vector<uint16_t> train, val;
-  TrainData View() const {
-    return {train.data(), int64_t(train.size()), val.data(), int64_t(val.size())};
-  }
-};
-
-const Corpus& Text() {
-  static const Corpus corpus = [] {
-    const std::string text = ReadFile("/usr/share/common-licenses/GPL-3");
-    Corpus c;
-    const size_t split = text.size() * 9 / 10;
-    for (size_t i = 0; i < text.size(); ++i)
-      (i < split ? c.train : c.val).push_back(uint8_t(text[i]));
-    return c;
-  }();
-  return corpus;
-}
 
 json Tiny(json over) {
   json given = {{"d", 32},    {"seq", 16},         {"batch", 1},   {"vocab", 256},
@@ -78,7 +60,7 @@ std::map<std::string, json> Measurements(const std::vector<json>& events) {
 
 std::vector<json> RunProtocolIn(const json& config, const std::string& dir) {
   EventLog log(dir + "/events.jsonl");
-  ProtocolContext ctx{config, RunId(config), json{{"device", "cpu"}}, &log, Text().View()};
+  ProtocolContext ctx{config, RunId(config), json{{"device", "cpu"}}, &log, GplText().View()};
   EXPECT_EQ(RunProtocol(ctx), kExitOk);
   return Events(dir);
 }
@@ -107,7 +89,7 @@ TEST(Latency, PeakMemoryGrowsWithTheModel) {
   // The resident set must grow by at least the fp32 weights of a 4 MB model.
   const json c = Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 4},
                        {"d", 128}, {"seq", 64}});
-  const LatencyResult r = TimeForward(c, Text().View(), 1, 2);
+  const LatencyResult r = TimeForward(c, GplText().View(), 1, 2);
   EXPECT_GE(r.peak_bytes, r.param_bytes);
   EXPECT_EQ(r.param_bytes, 4 * CountParams(c).params);
 }
@@ -167,7 +149,7 @@ TEST(HlRole, FrozenSlowModuleChangesTheLossAndTraceFollowsT) {
   const json c = Tiny({{"model", "hrm"}, {"N", 3}, {"T", 2}, {"K", 2}, {"batch", 2}});
   torch::manual_seed(3);
   LanguageModel model = MakeModel(ModelOptions::FromConfig(c));
-  const HlRoleResult r = AnalyseHlRole(*model, Text().View(), 16, 2, 2, torch::kCPU, false);
+  const HlRoleResult r = AnalyseHlRole(*model, GplText().View(), 16, 2, 2, torch::kCPU, false);
   EXPECT_TRUE(std::isfinite(r.ce_normal) && std::isfinite(r.ce_h_frozen));
   EXPECT_GT(std::abs(r.ce_h_frozen - r.ce_normal), 1e-6);
   ASSERT_EQ(r.trace.size(), 6u);  // M = N·T steps of the last pass

@@ -11,30 +11,12 @@
 #include "core/checkpoint.h"
 #include "core/event_log.h"
 #include "core/model.h"
+#include "tests/text_corpus.h"
 
 namespace hrm {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Corpus {
-  std::vector<uint16_t> train, val;
-  TrainData View() const {
-    return {train.data(), int64_t(train.size()), val.data(), int64_t(val.size())};
-  }
-};
-
-const Corpus& Text() {
-  static const Corpus corpus = [] {
-    std::string text = ReadFile("/usr/share/common-licenses/GPL-3");
-    Corpus c;
-    const size_t split = text.size() * 9 / 10;
-    for (size_t i = 0; i < text.size(); ++i)
-      (i < split ? c.train : c.val).push_back(uint8_t(text[i]));
-    return c;
-  }();
-  return corpus;
-}
 
 json TinyConfig(json over) {
   json given = {{"d", 32},        {"seq", 32},          {"batch", 4}, {"steps", 12},
@@ -60,7 +42,7 @@ TrainOutcome RunTrain(const json& config, const std::string& dir, int64_t stop_a
   ctx.log = &log;
   ctx.progress = false;
   ctx.stop_after = stop_after;
-  return Train(ctx, Text().View());
+  return Train(ctx, GplText().View());
 }
 
 // Eval rows by step, wall time removed; a later duplicate must equal the first.
