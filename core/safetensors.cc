@@ -15,15 +15,15 @@ struct DtypeName {
   const char* name;
   torch::ScalarType type;
 };
-const DtypeName kDtypes[] = {{"F32", torch::kFloat},  {"BF16", torch::kBFloat16},
-                             {"F16", torch::kHalf},   {"I64", torch::kLong},
-                             {"I32", torch::kInt},    {"F64", torch::kDouble}};
+const DtypeName kDtypes[] = {{"F32", torch::kFloat}, {"BF16", torch::kBFloat16},
+                             {"F16", torch::kHalf},  {"I64", torch::kLong},
+                             {"I32", torch::kInt},   {"F64", torch::kDouble}};
 
 const char* NameOf(torch::ScalarType t, const std::string& path, const std::string& tensor) {
   for (const auto& d : kDtypes)
     if (d.type == t) return d.name;
-  throw SafetensorsError(path + ": tensor " + tensor + ": dtype " +
-                         std::string(c10::toString(t)) + " has no safetensors name here");
+  throw SafetensorsError(path + ": tensor " + tensor + ": dtype " + std::string(c10::toString(t)) +
+                         " has no safetensors name here");
 }
 
 // The spec's sanity bound on the header (100 MB).
@@ -101,7 +101,8 @@ SafetensorsFile LoadSafetensors(const std::string& path) {
     int64_t numel = 1;
     if (!info["shape"].is_array()) throw bad("shape is not an array");
     for (const auto& s : info["shape"]) {
-      if (!s.is_number_integer() || s.get<int64_t>() < 0) throw bad("bad shape " + info["shape"].dump());
+      if (!s.is_number_integer() || s.get<int64_t>() < 0)
+        throw bad("bad shape " + info["shape"].dump());
       shape.push_back(s.get<int64_t>());
       numel *= shape.back();
     }

@@ -24,7 +24,7 @@ class SafetensorsError : public std::runtime_error {
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
 
 struct SafetensorsFile {
-  NamedTensors tensors;  // in file order (by data offset)
+  NamedTensors tensors;            // in file order (by data offset)
   json metadata = json::object();  // "__metadata__": string -> string
 };
 

@@ -21,8 +21,8 @@ namespace fs = std::filesystem;
 constexpr int kFormatVersion = 1;
 
 // Fields of the config that shape the model, in the export's config.json.
-const char* const kIntFields[] = {"d", "heads", "vocab", "seq", "L", "M", "N", "T", "K", "S",
-                                  "init_width_ref"};
+const char* const kIntFields[] = {
+    "d", "heads", "vocab", "seq", "L", "M", "N", "T", "K", "S", "init_width_ref"};
 
 json ArchitectureOf(const json& c) {
   json a = {{"format", "hrm-export"}, {"format_version", kFormatVersion}, {"model", c["model"]}};
@@ -42,9 +42,14 @@ json ArchitectureOf(const json& c) {
 // only the keys its family takes, and the tokenizer.
 json GivenFromArchitecture(const json& a) {
   const std::string model = a["model"];
-  json g = {{"model", model},          {"d", a["d"]},           {"heads", a["heads"]},
-            {"vocab", a["vocab"]},     {"seq", a["seq"]},       {"init_std", a["init_std"]},
-            {"init_width_ref", a["init_width_ref"]}, {"tokenizer", a["tokenizer"]["type"]}};
+  json g = {{"model", model},
+            {"d", a["d"]},
+            {"heads", a["heads"]},
+            {"vocab", a["vocab"]},
+            {"seq", a["seq"]},
+            {"init_std", a["init_std"]},
+            {"init_width_ref", a["init_width_ref"]},
+            {"tokenizer", a["tokenizer"]["type"]}};
   if (model == "transformer") g["L"] = a["L"];
   if (model == "unitf") {
     g["M"] = a["M"];
@@ -59,7 +64,8 @@ json GivenFromArchitecture(const json& a) {
 json ReadExportConfig(const std::string& dir) {
   const std::string path = (fs::path(dir) / "config.json").string();
   if (!fs::is_regular_file(path) || !fs::is_regular_file(fs::path(dir) / "model.safetensors"))
-    throw std::invalid_argument(dir + ": not an hrm export (needs config.json and model.safetensors)");
+    throw std::invalid_argument(dir +
+                                ": not an hrm export (needs config.json and model.safetensors)");
   json a = json::parse(ReadFile(path), nullptr, false);
   auto bad = [&](const std::string& field, const std::string& why) {
     return std::invalid_argument(path + ": " + field + ": " + why);
@@ -73,8 +79,8 @@ json ReadExportConfig(const std::string& dir) {
     if (!a.contains(k) || !a[k].is_number_integer()) throw bad(k, "missing or not an integer");
   for (const char* k : {"ent_weight", "init_std"})
     if (!a.contains(k) || !a[k].is_number()) throw bad(k, "missing or not a number");
-  if (!a.contains("tokenizer") || !a["tokenizer"].is_object() ||
-      !a["tokenizer"].contains("type") || !a["tokenizer"]["type"].is_string())
+  if (!a.contains("tokenizer") || !a["tokenizer"].is_object() || !a["tokenizer"].contains("type") ||
+      !a["tokenizer"]["type"].is_string())
     throw bad("tokenizer.type", "missing");
   return a;
 }
@@ -105,8 +111,9 @@ int ExportMain(const ExportArgs& args) {
     const auto dtype = args.dtype == "bf16" ? torch::kBFloat16 : torch::kFloat;
     NamedTensors tensors;
     for (const auto& [name, t] : ModelTensors(*r.model)) tensors.emplace_back(name, t.to(dtype));
-    SaveSafetensors((out / "model.safetensors").string(), tensors,
-                    {{"format", "pt"}, {"hrm_run_id", r.run_id}, {"hrm_step", std::to_string(r.step)}});
+    SaveSafetensors(
+        (out / "model.safetensors").string(), tensors,
+        {{"format", "pt"}, {"hrm_run_id", r.run_id}, {"hrm_step", std::to_string(r.step)}});
 
     json tok = {{"type", r.tokenizer->name()},
                 {"vocab_size", r.tokenizer->vocab_size()},
@@ -121,8 +128,8 @@ int ExportMain(const ExportArgs& args) {
     json a = ArchitectureOf(r.config);
     a["dtype"] = args.dtype == "bf16" ? "bfloat16" : "float32";
     a["tokenizer"] = tok;
-    a["source"] = {{"run_id", r.run_id}, {"step", r.step}, {"weights", r.source},
-                   {"config", r.config}};
+    a["source"] = {
+        {"run_id", r.run_id}, {"step", r.step}, {"weights", r.source}, {"config", r.config}};
     WriteFileAtomic((out / "config.json").string(), a.dump(2) + "\n");
     std::cerr << "exported run " << r.run_id << " at step " << r.step << " (" << tensors.size()
               << " tensors, " << args.dtype << ") to " << args.out_dir << "\n";
@@ -166,10 +173,11 @@ int ImportMain(const ImportArgs& args) {
                          {"data_dir", ResolveDataDir(config)},
                          {"identity", CanonicalIdentity(config)},
                          {"imported_from", fs::absolute(args.export_dir).string()}}
-                            .dump(2) + "\n");
-    std::cerr << "imported " << args.export_dir << " as run " << run_id << " in "
-              << args.run_dir << "; `hrm train --run-dir " << args.run_dir
-              << "` fine-tunes it, `hrm generate " << args.run_dir << "` samples from it\n";
+                            .dump(2) +
+                        "\n");
+    std::cerr << "imported " << args.export_dir << " as run " << run_id << " in " << args.run_dir
+              << "; `hrm train --run-dir " << args.run_dir << "` fine-tunes it, `hrm generate "
+              << args.run_dir << "` samples from it\n";
     return kExitOk;
   } catch (const std::exception& e) {
     std::cerr << "hrm import: " << e.what() << "\n";

@@ -33,8 +33,7 @@ json ReadRunConfig(const std::string& run_dir) {
   if (!fs::is_regular_file(path))
     throw std::runtime_error(run_dir + ": not a run directory (no config.json)");
   json run = json::parse(ReadFile(path), nullptr, false);
-  if (run.is_discarded() || !run.is_object() || !run.contains("config") ||
-      !run.contains("run_id"))
+  if (run.is_discarded() || !run.is_object() || !run.contains("config") || !run.contains("run_id"))
     throw std::runtime_error(path + ": not a run's config.json (needs run_id and config)");
   return run;
 }
@@ -47,8 +46,8 @@ RunModel LoadRunModel(const std::string& run_dir, int64_t step) {
   r.config = run["config"];
   json meta = DataMetaIfPresent(run);
   if (r.config["vocab"].get<int64_t>() == 0)
-    r.config["vocab"] = meta.is_object() ? meta.value("vocab_size", ModelVocab(r.config))
-                                         : ModelVocab(r.config);
+    r.config["vocab"] =
+        meta.is_object() ? meta.value("vocab_size", ModelVocab(r.config)) : ModelVocab(r.config);
   std::string tokenizer = r.config.value("tokenizer", "byte");
   if (meta.is_object())
     tokenizer = meta.value("tokenizer", tokenizer);
@@ -65,7 +64,8 @@ RunModel LoadRunModel(const std::string& run_dir, int64_t step) {
     const std::string want = CheckpointPath(run_dir, step);
     if (std::find(paths.begin(), paths.end(), want) == paths.end()) {
       std::string have;
-      for (const auto& p : paths) have += (have.empty() ? "" : ", ") + fs::path(p).filename().string();
+      for (const auto& p : paths)
+        have += (have.empty() ? "" : ", ") + fs::path(p).filename().string();
       throw std::runtime_error("run " + r.run_id + " (" + run_dir + ") has no checkpoint of step " +
                                std::to_string(step) + (have.empty() ? "" : "; it has " + have));
     }

@@ -16,7 +16,7 @@ namespace hrm {
 struct RunModel {
   std::string run_dir;
   std::string run_id;
-  json config;         // resolved, with "vocab" set
+  json config;          // resolved, with "vocab" set
   LanguageModel model;  // on the CPU, eval mode
   std::unique_ptr<Tokenizer> tokenizer;
   int64_t step = 0;    // of the checkpoint loaded (0: the imported initial weights)

@@ -8,10 +8,10 @@ namespace hrm {
 
 struct GenerateArgs {
   std::string run_dir;
-  std::string prompt;          // empty: start from the end-of-text token
+  std::string prompt;  // empty: start from the end-of-text token
   long long max_new = 128;
-  double temperature = 0.8;    // 0 = greedy
-  long long top_k = 200;       // 0 = all tokens
+  double temperature = 0.8;  // 0 = greedy
+  long long top_k = 200;     // 0 = all tokens
   unsigned long long seed = 1337;
   bool use_cache = true;
   long long step = -1;         // checkpoint; -1 = newest

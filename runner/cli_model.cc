@@ -17,12 +17,14 @@ namespace fs = std::filesystem;
 // The run directory RUN names; throws naming the store and id.
 std::string ResolveRunDir(const std::string& run, const std::string& store_path) {
   if (fs::is_regular_file(fs::path(run) / "config.json")) return run;
-  if (fs::is_directory(run)) throw std::runtime_error(run + ": not a run directory (no config.json)");
+  if (fs::is_directory(run))
+    throw std::runtime_error(run + ": not a run directory (no config.json)");
   if (!fs::exists(store_path))
     throw std::runtime_error(run + " is neither a run directory nor a run id of a store (" +
                              store_path + " does not exist; pass --store)");
   auto row = RunStore::Open(store_path, RunStore::Mode::kReadOnly)->GetRun(run);
-  if (!row) throw std::runtime_error(store_path + ": no run " + run + " (and no directory of that name)");
+  if (!row)
+    throw std::runtime_error(store_path + ": no run " + run + " (and no directory of that name)");
   if (row->run_dir.empty() || !fs::exists(fs::path(row->run_dir) / "config.json"))
     throw std::runtime_error("run " + run + " of " + store_path + ": its directory " +
                              (row->run_dir.empty() ? "(none recorded)" : row->run_dir) +
@@ -55,7 +57,8 @@ void RegisterModelCommands(CLI::App& app, int* rc) {
         ->capture_default_str();
     cmd->add_option("--top-k", a->top_k, "sample among the k most likely; 0 = all")
         ->capture_default_str();
-    cmd->add_option("--seed", a->seed, "sampling seed: same seed, same text")->capture_default_str();
+    cmd->add_option("--seed", a->seed, "sampling seed: same seed, same text")
+        ->capture_default_str();
     cmd->add_option("--step", a->step, "checkpoint step (default: the newest)");
     cmd->add_option("--device", a->device, "cpu, cuda, cuda:N or auto")->capture_default_str();
     cmd->add_flag("--no-cache", *no_cache, "recompute the whole context for every token");
@@ -70,7 +73,8 @@ void RegisterModelCommands(CLI::App& app, int* rc) {
   {
     auto ref = std::make_shared<RunRef>();
     auto a = std::make_shared<ExportArgs>();
-    CLI::App* cmd = app.add_subcommand("export", "a run's weights as safetensors + config + tokenizer");
+    CLI::App* cmd =
+        app.add_subcommand("export", "a run's weights as safetensors + config + tokenizer");
     AddRunRef(cmd, *ref);
     cmd->add_option("--out", a->out_dir, "directory to write")->required();
     cmd->add_option("--dtype", a->dtype, "fp32 or bf16")->capture_default_str();

@@ -2,6 +2,8 @@
 // parity with an independent PyTorch implementation (tests/parity), sampling,
 // fine-tuning an import and reproducing a run, on tiny runs trained by the
 // real `hrm` binary.
+#include "experiments/export.h"
+
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 #include <unistd.h>
@@ -16,7 +18,6 @@
 #include "core/model_weights.h"
 #include "core/safetensors.h"
 #include "core/tokenizer.h"
-#include "experiments/export.h"
 #include "experiments/run_model.h"
 #include "store/run_store.h"
 
@@ -44,7 +45,8 @@ struct Output {
 Output Sh(const std::string& cmd) {
   static int n = 0;
   const std::string base = (Root() / ("cmd" + std::to_string(n++))).string();
-  const int status = std::system((cmd + " >" + base + ".out 2>" + base + ".err </dev/null").c_str());
+  const int status =
+      std::system((cmd + " >" + base + ".out 2>" + base + ".err </dev/null").c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(base + ".out"),
           ReadFile(base + ".err")};
 }
@@ -68,7 +70,8 @@ std::string Trained(const std::string& model, const std::string& extra = "",
   const std::string yaml = (Root() / (key + ".yaml")).string();
   WriteFileAtomic(yaml, "model: " + model + "\n" + FamilyKeys(model) +
                             "d: 32\nheads: 2\nseq: 32\nbatch: 4\nsteps: 6\nwarmup: 2\n"
-                            "eval_interval: 3\neval_iters: 2\nlr: 0.003\nthreads: 1\n" + extra);
+                            "eval_interval: 3\neval_iters: 2\nlr: 0.003\nthreads: 1\n" +
+                            extra);
   Output o = Hrm("train --no-progress --run-dir " + dir.string() + " --config " + yaml);
   EXPECT_EQ(o.rc, 0) << o.err;
   return dirs[key] = dir.string();
@@ -172,7 +175,8 @@ TEST(Safetensors, BrokenFilesNameTheFileAndTensor) {
       ADD_FAILURE() << name << " was accepted";
     } catch (const SafetensorsError& e) {
       EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
-      EXPECT_NE(std::string(e.what()).find(c.second), std::string::npos) << name << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find(c.second), std::string::npos)
+          << name << ": " << e.what();
     }
   }
 }
@@ -278,7 +282,8 @@ TEST(Import, BadExportsAreRefusedAndWriteNothing) {
     std::function<void(const std::string&)> damage;
   };
   const std::vector<Case> cases = {
-      {"no_config", "not an hrm export", [](const std::string& d) { fs::remove(d + "/config.json"); }},
+      {"no_config", "not an hrm export",
+       [](const std::string& d) { fs::remove(d + "/config.json"); }},
       {"wrong_format", "format",
        [](const std::string& d) {
          json c = json::parse(ReadFile(d + "/config.json"));
@@ -325,8 +330,8 @@ TEST(Generate, UnknownRunsAndRunsWithoutCheckpointsAreClearErrors) {
   {
     auto s = RunStore::Open(store);
     const int64_t sweep = s->UpsertSweep({"t", "grid.yaml", "", "", {}});
-    s->AddRunToSweep(sweep, {{run_config["run_id"], run_config["config"], "train", fresh.string()},
-                             "tiny", 0});
+    s->AddRunToSweep(
+        sweep, {{run_config["run_id"], run_config["config"], "train", fresh.string()}, "tiny", 0});
   }
   Output unknown = Hrm("generate feedbeef0000 --store " + store);
   EXPECT_EQ(unknown.rc, kExitUsage);
@@ -414,7 +419,8 @@ TEST(Reproduce, PrintsTheRecipeAndARerunIsBitIdentical) {
   EXPECT_EQ(old.rc, 0) << old.err;
   EXPECT_NE(old.out.find("git checkout 0123456789abcdef"), std::string::npos) << old.out;
   EXPECT_NE(old.err.find("warning: git commit differs: the run recorded 0123456789abcdef"),
-            std::string::npos) << old.err;
+            std::string::npos)
+      << old.err;
   EXPECT_NE(old.err.find("warning: libtorch differs: the run recorded 0.4.1"), std::string::npos)
       << old.err;
   EXPECT_EQ(show.err.find("libtorch differs"), std::string::npos) << show.err;
