@@ -4,6 +4,7 @@
 #include "core/checkpoint.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -102,6 +103,23 @@ json LoadCheckpoint(const std::string& path, torch::nn::Module* model,
     gen.set_state(rng);
   }
   return meta;
+}
+
+json LoadNewestCheckpoint(const std::string& run_dir, const std::string& run_id,
+                          torch::nn::Module* model, torch::optim::Optimizer* optimizer) {
+  for (const std::string& path : ListCheckpoints(run_dir)) {
+    try {
+      const json meta = ReadCheckpointMeta(path);
+      if (meta.value("config_hash", "") != run_id)
+        throw std::runtime_error(path + ": checkpoint was written by a different config (" +
+                                 meta.value("config_hash", "?") + ", this run is " + run_id +
+                                 "); refusing to resume from it");
+      return LoadCheckpoint(path, model, optimizer);
+    } catch (const CorruptCheckpoint& e) {
+      std::fprintf(stderr, "warning: %s; trying an older checkpoint\n", e.what());
+    }
+  }
+  return nullptr;
 }
 
 std::string CheckpointPath(const std::string& run_dir, int64_t step) {

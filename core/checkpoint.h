@@ -34,6 +34,13 @@ json ReadCheckpointMeta(const std::string& path);
 json LoadCheckpoint(const std::string& path, torch::nn::Module* model,
                     torch::optim::Optimizer* optimizer);
 
+// Loads the newest checkpoint of run_dir that verifies, skipping corrupt
+// ones with a warning on stderr. One written by another run (its
+// config_hash is not run_id) is refused with std::runtime_error, never
+// skipped. Returns its meta, or null when the run has no checkpoint.
+json LoadNewestCheckpoint(const std::string& run_dir, const std::string& run_id,
+                          torch::nn::Module* model, torch::optim::Optimizer* optimizer);
+
 std::string CheckpointPath(const std::string& run_dir, int64_t step);
 // Checkpoint files of a run directory, newest step first.
 std::vector<std::string> ListCheckpoints(const std::string& run_dir);

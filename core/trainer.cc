@@ -114,23 +114,13 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   double ce_sum = 0, last_grad_norm = 0, last_lr = 0;
   int64_t ce_count = 0, step = 0;
 
-  for (const std::string& path : ListCheckpoints(ctx.run_dir)) {
-    try {
-      json meta = ReadCheckpointMeta(path);
-      if (meta.value("config_hash", "") != config_hash)
-        throw std::runtime_error(path + ": checkpoint was written by a different config (" +
-                                 meta.value("config_hash", "?") + ", this run is " + config_hash +
-                                 "); refusing to resume from it");
-      meta = LoadCheckpoint(path, model.get(), optimizer.get());
-      step = meta["step"];
-      ce_sum = meta["ce_sum"];
-      ce_count = meta["ce_count"];
-      last_grad_norm = meta["last_grad_norm"];
-      last_lr = meta["last_lr"];
-      break;
-    } catch (const CorruptCheckpoint& e) {
-      std::fprintf(stderr, "warning: %s; trying an older checkpoint\n", e.what());
-    }
+  if (json meta = LoadNewestCheckpoint(ctx.run_dir, config_hash, model.get(), optimizer.get());
+      !meta.is_null()) {
+    step = meta["step"];
+    ce_sum = meta["ce_sum"];
+    ce_count = meta["ce_count"];
+    last_grad_norm = meta["last_grad_norm"];
+    last_lr = meta["last_lr"];
   }
   if (ctx.comm)  // every rank starts from rank 0's weights
     for (auto& t : model->parameters()) {

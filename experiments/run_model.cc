@@ -1,6 +1,5 @@
 #include "experiments/run_model.h"
 
-#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -59,32 +58,27 @@ RunModel LoadRunModel(const std::string& run_dir, int64_t step) {
   r.model = MakeModel(ModelOptions::FromConfig(r.config));
   r.model->eval();
 
-  std::vector<std::string> paths = ListCheckpoints(run_dir);
+  json ckpt;
   if (step >= 0) {
-    const std::string want = CheckpointPath(run_dir, step);
-    if (std::find(paths.begin(), paths.end(), want) == paths.end()) {
+    const std::string path = CheckpointPath(run_dir, step);
+    if (!fs::exists(path)) {
       std::string have;
-      for (const auto& p : paths)
+      for (const auto& p : ListCheckpoints(run_dir))
         have += (have.empty() ? "" : ", ") + fs::path(p).filename().string();
       throw std::runtime_error("run " + r.run_id + " (" + run_dir + ") has no checkpoint of step " +
                                std::to_string(step) + (have.empty() ? "" : "; it has " + have));
     }
-    paths = {want};
+    if (ReadCheckpointMeta(path).value("config_hash", "") != r.run_id)
+      throw std::runtime_error(path + ": checkpoint belongs to another run than " + r.run_id);
+    ckpt = LoadCheckpoint(path, r.model.get(), nullptr);
+    r.source = path;
+  } else {
+    ckpt = LoadNewestCheckpoint(run_dir, r.run_id, r.model.get(), nullptr);
+    if (!ckpt.is_null()) r.source = CheckpointPath(run_dir, ckpt["step"].get<int64_t>());
   }
-  for (const std::string& path : paths) {
-    try {
-      json ckpt = ReadCheckpointMeta(path);
-      if (ckpt.value("config_hash", "") != r.run_id)
-        throw std::runtime_error(path + ": checkpoint belongs to run " +
-                                 ckpt.value("config_hash", "?") + ", not " + r.run_id);
-      ckpt = LoadCheckpoint(path, r.model.get(), nullptr);
-      r.step = ckpt["step"];
-      r.source = path;
-      return r;
-    } catch (const CorruptCheckpoint& e) {
-      if (step >= 0) throw;
-      std::fprintf(stderr, "warning: %s; trying an older checkpoint\n", e.what());
-    }
+  if (!ckpt.is_null()) {
+    r.step = ckpt["step"].get<int64_t>();
+    return r;
   }
   const std::string init = r.config.value("init_from", "");
   if (!init.empty()) {
