@@ -76,7 +76,8 @@ json LoadCheckpoint(const std::string& path, torch::nn::Module* model,
   // Tensors land on the model's device, whatever device wrote them: a run
   // trained on a GPU loads on a CPU-only machine (generate, export).
   torch::Device device = torch::kCPU;
-  if (model && !model->parameters().empty()) device = model->parameters().front().device();
+  if (model)
+    if (const auto params = model->parameters(); !params.empty()) device = params.front().device();
   try {
     std::istringstream in(payload);
     archive.load_from(in, device);

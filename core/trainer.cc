@@ -22,11 +22,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-torch::Device PickDevice(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::kCPU;
-  return torch::Device(name);
-}
-
 std::string FormatEta(double seconds) {
   char buf[32];
   if (seconds >= 3600)
@@ -58,6 +53,11 @@ json ModelStats(LanguageModelImpl& model, const torch::Tensor& x) {
 }
 
 }  // namespace
+
+torch::Device PickDevice(const std::string& name) {
+  if (name == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::kCPU;
+  return torch::Device(name);
+}
 
 std::unique_ptr<torch::optim::AdamW> MakeOptimizer(torch::nn::Module& model, const json& c) {
   std::vector<torch::Tensor> decay, no_decay;
@@ -103,8 +103,6 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
 
   torch::manual_seed(seed);
   LanguageModel model = MakeModel(ModelOptions::FromConfig(c));
-  if (c.contains("init_from"))  // fine-tuning an imported model; a checkpoint overrides it
-    LoadModelTensors(*model, LoadSafetensors(c["init_from"]).tensors, c["init_from"]);
   model->to(device);
   auto optimizer = MakeOptimizer(*model, c);
   BatchSampler train_batches(data.train, data.n_train, seq, batch);
@@ -121,6 +119,8 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
     ce_count = meta["ce_count"];
     last_grad_norm = meta["last_grad_norm"];
     last_lr = meta["last_lr"];
+  } else if (c.contains("init_from")) {  // the first step of fine-tuning an imported model
+    LoadModelTensors(*model, LoadSafetensors(c["init_from"]).tensors, c["init_from"]);
   }
   if (ctx.comm)  // every rank starts from rank 0's weights
     for (auto& t : model->parameters()) {

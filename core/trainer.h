@@ -42,6 +42,9 @@ struct TrainContext {
 
 enum class TrainOutcome { kFinished, kDiverged, kInterrupted };
 
+// The device a config's `device` names: auto = CUDA when present, else CPU.
+torch::Device PickDevice(const std::string& name);
+
 // AdamW over the model's parameters: decay on matrices (dim >= 2) only, betas,
 // eps and weight_decay from the config.
 std::unique_ptr<torch::optim::AdamW> MakeOptimizer(torch::nn::Module& model, const json& config);

@@ -82,13 +82,15 @@ std::string Show(const json& v) { return v.is_string() ? v.get<std::string>() : 
 
 int ReproduceMain(const ReproduceArgs& args) {
   json run, given, recorded;
+  std::vector<json> events;  // of the recorded run
   try {
     run = ReadRunConfig(args.run_dir);
     // The config as the sweep gave it (run.json) reproduces the same run id;
     // without one, the resolved config does too.
     const fs::path run_json = fs::path(args.run_dir) / "run.json";
     given = fs::exists(run_json) ? json::parse(ReadFile(run_json.string())) : run["config"];
-    for (const auto& e : ReadEvents((fs::path(args.run_dir) / "events.jsonl").string()))
+    events = ReadEvents((fs::path(args.run_dir) / "events.jsonl").string());
+    for (const auto& e : events)
       if (e["event"] == "started" && e.contains("provenance")) {
         recorded = e["provenance"];
         break;
@@ -151,7 +153,7 @@ int ReproduceMain(const ReproduceArgs& args) {
       rc != kExitOk)
     return rc;
 
-  const auto was = ValCe(ReadEvents((fs::path(args.run_dir) / "events.jsonl").string()));
+  const auto was = ValCe(events);
   const auto is = ValCe(ReadEvents((fs::path(out_dir) / "events.jsonl").string()));
   int same = 0, compared = 0;
   double worst = 0;

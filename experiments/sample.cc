@@ -8,6 +8,7 @@
 
 #include "core/exit_code.h"
 #include "core/generate.h"
+#include "core/trainer.h"
 #include "experiments/run_model.h"
 
 namespace hrm {
@@ -21,9 +22,7 @@ int GenerateMain(const GenerateArgs& args) {
   torch::Device device = torch::kCPU;
   try {
     r = LoadRunModel(args.run_dir, args.step);
-    device = args.device == "auto"
-                 ? (torch::cuda::is_available() ? torch::Device("cuda") : torch::Device("cpu"))
-                 : torch::Device(args.device);
+    device = PickDevice(args.device);
   } catch (const std::exception& e) {
     std::cerr << "hrm generate: " << e.what() << "\n";
     return kExitUsage;

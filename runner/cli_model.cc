@@ -48,7 +48,6 @@ void RegisterModelCommands(CLI::App& app, int* rc) {
   {
     auto ref = std::make_shared<RunRef>();
     auto a = std::make_shared<GenerateArgs>();
-    auto no_cache = std::make_shared<bool>(false);
     CLI::App* cmd = app.add_subcommand("generate", "text from a run's checkpoint, streamed");
     AddRunRef(cmd, *ref);
     cmd->add_option("--prompt", a->prompt, "text to continue (empty: from end-of-text)");
@@ -61,11 +60,10 @@ void RegisterModelCommands(CLI::App& app, int* rc) {
         ->capture_default_str();
     cmd->add_option("--step", a->step, "checkpoint step (default: the newest)");
     cmd->add_option("--device", a->device, "cpu, cuda, cuda:N or auto")->capture_default_str();
-    cmd->add_flag("--no-cache", *no_cache, "recompute the whole context for every token");
+    cmd->add_flag("!--no-cache", a->use_cache, "recompute the whole context for every token");
     cmd->callback([=] {
       Guard("generate", rc, [&] {
         a->run_dir = ResolveRunDir(ref->run, ref->store);
-        a->use_cache = !*no_cache;
         return GenerateMain(*a);
       });
     });
