@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 APT_PACKAGES := build-essential cmake ninja-build git libtorch-dev libopenblas0-pthread \
-  libsqlitecpp-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev libboost-dev libyaml-cpp-dev \
+  libsqlitecpp-dev libsqlite3-dev sqlite3 libcli11-dev libfmt-dev libboost1.81-dev libssl-dev libyaml-cpp-dev \
   nlohmann-json3-dev googletest libgtest-dev libgloo-dev python3-torch \
   fortunes-min fortunes slurm-wlm munge procps chromium
 NPM_DIR := third_party/npm

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "base/config.h"
 #include "report/format.h"
 #include "report/paper_report.h"
 #include "store/run_store.h"

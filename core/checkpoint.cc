@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <sstream>
 
-#include "core/atomic_file.h"
-#include "core/sha256.h"
+#include "base/atomic_file.h"
+#include "base/sha256.h"
 
 namespace hrm {
 namespace {

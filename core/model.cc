@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "core/hrm_lm.h"
-#include "core/param_count.h"
+#include "base/param_count.h"
 #include "core/transformer.h"
 #include "core/universal_transformer.h"
 

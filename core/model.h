@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/causal_attn_block.h"
-#include "core/config.h"
+#include "base/config.h"
 
 namespace hrm {
 

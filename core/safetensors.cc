@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/atomic_file.h"
+#include "base/atomic_file.h"
 
 namespace hrm {
 namespace {

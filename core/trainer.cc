@@ -13,7 +13,7 @@
 #include "core/batch_sampler.h"
 #include "core/checkpoint.h"
 #include "core/communicator.h"
-#include "core/event_log.h"
+#include "base/event_log.h"
 #include "core/model.h"
 #include "core/model_weights.h"
 

@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include "core/atomic_file.h"
-#include "core/builtin_corpus.h"
-#include "core/exit_code.h"
+#include "base/atomic_file.h"
+#include "base/builtin_corpus.h"
+#include "base/exit_code.h"
 #include "core/model_weights.h"
 #include "experiments/run_model.h"
 

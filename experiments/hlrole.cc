@@ -5,7 +5,7 @@
 #include "core/autocast.h"
 #include "core/batch_sampler.h"
 #include "core/checkpoint.h"
-#include "core/event_log.h"
+#include "base/event_log.h"
 #include "experiments/protocol.h"
 
 namespace hrm {

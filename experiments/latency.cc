@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/batch_sampler.h"
-#include "core/event_log.h"
+#include "base/event_log.h"
 #include "core/model.h"
 #include "experiments/peak_memory.h"
 

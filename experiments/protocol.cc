@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "core/event_log.h"
-#include "core/exit_code.h"
+#include "base/event_log.h"
+#include "base/exit_code.h"
 #include "experiments/genspeed.h"
 #include "experiments/latency.h"
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "core/config.h"
+#include "base/config.h"
 
 namespace hrm {
 

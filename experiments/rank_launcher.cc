@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/exit_code.h"
+#include "base/exit_code.h"
 
 extern char** environ;
 

@@ -10,9 +10,9 @@
 #include <iostream>
 #include <map>
 
-#include "core/atomic_file.h"
-#include "core/exit_code.h"
-#include "core/token_data.h"
+#include "base/atomic_file.h"
+#include "base/exit_code.h"
+#include "base/token_data.h"
 #include "experiments/provenance.h"
 #include "experiments/run_model.h"
 

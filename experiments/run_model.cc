@@ -3,12 +3,12 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "core/atomic_file.h"
-#include "core/builtin_corpus.h"
+#include "base/atomic_file.h"
+#include "base/builtin_corpus.h"
 #include "core/checkpoint.h"
 #include "core/model_weights.h"
-#include "core/param_count.h"
-#include "core/token_data.h"
+#include "base/param_count.h"
+#include "base/token_data.h"
 
 namespace hrm {
 namespace {

@@ -7,9 +7,9 @@
 #include <memory>
 #include <string>
 
-#include "core/config.h"
+#include "base/config.h"
 #include "core/model.h"
-#include "core/tokenizer.h"
+#include "base/tokenizer.h"
 
 namespace hrm {
 

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "core/exit_code.h"
+#include "base/exit_code.h"
 #include "core/generate.h"
 #include "core/trainer.h"
 #include "experiments/run_model.h"

@@ -12,12 +12,12 @@
 #include <optional>
 #include <thread>
 
-#include "core/atomic_file.h"
-#include "core/builtin_corpus.h"
-#include "core/event_log.h"
-#include "core/exit_code.h"
-#include "core/file_lock.h"
-#include "core/token_data.h"
+#include "base/atomic_file.h"
+#include "base/builtin_corpus.h"
+#include "base/event_log.h"
+#include "base/exit_code.h"
+#include "base/file_lock.h"
+#include "base/token_data.h"
 #include "core/trainer.h"
 #include "experiments/distributed.h"
 #include "experiments/hlrole.h"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "base/config.h"
 #include "report/store_reader.h"
 #include "report/table_spec.h"
 
@@ -18,7 +18,7 @@ namespace hrm {
 bool MatchesConfig(const json& config, const json& match);
 
 // The fields of `config` that identify its group: `fields`, or when empty
-// every identity field (core/config.h) except the seed.
+// every identity field (base/config.h) except the seed.
 json GroupFields(const json& config, const std::vector<std::string>& fields);
 
 // The identity fields but the seed of a run's config as text (what

@@ -4,7 +4,7 @@
 #include <optional>
 #include <set>
 
-#include "core/param_count.h"
+#include "base/param_count.h"
 #include "report/aggregate.h"
 #include "report/format.h"
 

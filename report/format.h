@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "core/config.h"
+#include "base/config.h"
 
 namespace hrm {
 

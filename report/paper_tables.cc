@@ -511,7 +511,7 @@ TableSpec Table19() {
   t.caption =
       "Weights of the CausalAttnBlocks each architecture stores (16d² + 2d each) at the paper's "
       "width d = 4096, their bf16 size, and how many block applications one forward pass makes. "
-      "Computed from the parameter formulas (core/param_count.h), not from the store. "
+      "Computed from the parameter formulas (base/param_count.h), not from the store. "
       "Regenerates Table 19 (Section 5.13).";
   t.build = BuildWeightMemoryTable;
   return t;

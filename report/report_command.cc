@@ -1,7 +1,7 @@
 #include "report/report_command.h"
 
-#include "core/atomic_file.h"
-#include "core/exit_code.h"
+#include "base/atomic_file.h"
+#include "base/exit_code.h"
 #include "report/figures.h"
 #include "report/html_page.h"
 #include "report/paper_report.h"

@@ -19,7 +19,7 @@ struct ReportOptions {
 };
 
 // Runs the command: output on `out` (or into files), messages on `err`.
-// Returns an ExitCode (core/exit_code.h): kExitUsage for a bad name, format
+// Returns an ExitCode (base/exit_code.h): kExitUsage for a bad name, format
 // or store path, kExitError when a file cannot be written.
 int RunReport(const ReportOptions& options, std::ostream& out, std::ostream& err);
 

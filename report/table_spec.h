@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/config.h"
+#include "base/config.h"
 
 namespace hrm {
 
@@ -30,7 +30,7 @@ struct CurvePoint {
 
 enum class ColumnKind {
   kConfig,       // the value of config field `field`
-  kParams,       // stored parameters of the row's config (core/param_count.h)
+  kParams,       // stored parameters of the row's config (base/param_count.h)
   kKOverM,       // gradient window K/M in percent (unitf, hrm)
   kKvSteps,      // K/V sets cached per token: L (transformer) or M (unitf, hrm)
   kEval,         // eval metric `field` (val_ce, train_ce, grad_norm, lr, tokens, wall_s) at `at`

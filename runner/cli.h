@@ -6,7 +6,7 @@
 
 #include <iostream>
 
-#include "core/exit_code.h"
+#include "base/exit_code.h"
 
 namespace hrm {
 

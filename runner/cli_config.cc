@@ -1,13 +1,13 @@
 // `hrm config` (the key table) and `hrm params` (the parameter count of a
-// resolved config). Torch-free: counts come from core/param_count.
+// resolved config). Torch-free: counts come from base/param_count.
 #include <cstdio>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "core/param_count.h"
+#include "base/config.h"
+#include "base/param_count.h"
 #include "runner/cli.h"
 
 namespace hrm {

@@ -6,10 +6,10 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "core/atomic_file.h"
-#include "core/builtin_corpus.h"
-#include "core/token_data.h"
-#include "core/tokenizer.h"
+#include "base/atomic_file.h"
+#include "base/builtin_corpus.h"
+#include "base/token_data.h"
+#include "base/tokenizer.h"
 #include "runner/cli.h"
 
 namespace hrm {

@@ -1,13 +1,13 @@
 // `hrm flops`: training FLOPs per iteration of a config, or of every run of a
 // grid (to match configurations in cost, as the paper's EqualFLOPs does).
-// Torch-free: counts come from core/flops.
+// Torch-free: counts come from base/flops.
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "core/config.h"
-#include "core/flops.h"
+#include "base/config.h"
+#include "base/flops.h"
 #include "runner/cli.h"
 #include "runner/grid.h"
 

@@ -129,7 +129,7 @@ void ApplyProfile(const GridProfile& p, std::vector<PendingRun>& runs) {
 }
 
 // Whether runs of this model have key (K_frac: whether they have K), judged
-// from the model's defaults so that the key table stays in core/config.cc.
+// from the model's defaults so that the key table stays in base/config.cc.
 bool ModelHasKey(const json& model, const std::string& key) {
   return ResolveConfig(json{{"model", model}}).contains(key == "K_frac" ? "K" : key);
 }

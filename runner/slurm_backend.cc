@@ -14,9 +14,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "core/atomic_file.h"
-#include "core/config.h"
-#include "core/exit_code.h"
+#include "base/atomic_file.h"
+#include "base/config.h"
+#include "base/exit_code.h"
 #include "runner/slurm_command.h"
 
 namespace hrm {

@@ -14,10 +14,10 @@
 #include <map>
 #include <thread>
 
-#include "core/atomic_file.h"
-#include "core/exit_code.h"
-#include "core/file_lock.h"
-#include "core/sha256.h"
+#include "base/atomic_file.h"
+#include "base/exit_code.h"
+#include "base/file_lock.h"
+#include "base/sha256.h"
 #include "runner/grid.h"
 #include "runner/local_backend.h"
 #include "runner/progress.h"

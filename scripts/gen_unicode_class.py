@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""Writes core/unicode_class_tables.inc: the code point ranges of the Unicode
+"""Writes base/unicode_class_tables.inc: the code point ranges of the Unicode
 general categories L* (letters) and N* (numbers), from Python's unicodedata.
 
 GPT-2's pre-tokenizer regex needs \\p{L} and \\p{N}; the C++ side looks them up
 in these tables. Rerun after a Python upgrade to follow a newer Unicode:
-    python3 scripts/gen_unicode_class.py > core/unicode_class_tables.inc
+    python3 scripts/gen_unicode_class.py > base/unicode_class_tables.inc
 """
 import sys
 import unicodedata

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "core/event_log.h"
+#include "base/event_log.h"
 
 namespace hrm {
 namespace {

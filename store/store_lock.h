@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "core/file_lock.h"
+#include "base/file_lock.h"
 #include "store/store_error.h"
 
 namespace hrm {

@@ -17,11 +17,11 @@
 #include <optional>
 #include <thread>
 
-#include "core/atomic_file.h"
+#include "base/atomic_file.h"
 #include "core/checkpoint.h"
 #include "core/model.h"
-#include "core/token_data.h"
-#include "core/tokenizer.h"
+#include "base/token_data.h"
+#include "base/tokenizer.h"
 #ifdef HRM_HAVE_GLOO
 #include "core/gloo_communicator.h"
 #endif

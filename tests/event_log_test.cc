@@ -1,11 +1,11 @@
-#include "core/event_log.h"
+#include "base/event_log.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "core/atomic_file.h"
+#include "base/atomic_file.h"
 
 namespace hrm {
 namespace {

@@ -13,11 +13,11 @@
 #include <iostream>
 #include <map>
 
-#include "core/atomic_file.h"
-#include "core/exit_code.h"
+#include "base/atomic_file.h"
+#include "base/exit_code.h"
 #include "core/model_weights.h"
 #include "core/safetensors.h"
-#include "core/tokenizer.h"
+#include "base/tokenizer.h"
 #include "experiments/run_model.h"
 #include "store/run_store.h"
 

@@ -1,5 +1,5 @@
-// The FLOP count of core/flops.h against hand counts of small configs.
-#include "core/flops.h"
+// The FLOP count of base/flops.h against hand counts of small configs.
+#include "base/flops.h"
 
 #include <gtest/gtest.h>
 

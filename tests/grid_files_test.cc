@@ -9,8 +9,8 @@
 #include <map>
 #include <set>
 
-#include "core/flops.h"
-#include "core/param_count.h"
+#include "base/flops.h"
+#include "base/param_count.h"
 #include "runner/grid.h"
 
 namespace hrm {

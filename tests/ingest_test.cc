@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "core/event_log.h"
+#include "base/event_log.h"
 #include "tests/store_test_util.h"
 
 namespace hrm {

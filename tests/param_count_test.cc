@@ -1,5 +1,5 @@
 // The analytic parameter count against live modules and the paper's table.
-#include "core/param_count.h"
+#include "base/param_count.h"
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>

@@ -8,13 +8,13 @@
 #include <fstream>
 #include <map>
 
-#include "core/atomic_file.h"
+#include "base/atomic_file.h"
 #include "core/checkpoint.h"
-#include "core/event_log.h"
-#include "core/exit_code.h"
+#include "base/event_log.h"
+#include "base/exit_code.h"
 #include "core/generate.h"
 #include "core/model.h"
-#include "core/param_count.h"
+#include "base/param_count.h"
 #include "experiments/genspeed.h"
 #include "experiments/hlrole.h"
 #include "experiments/latency.h"

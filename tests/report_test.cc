@@ -14,8 +14,8 @@
 #include <set>
 #include <sstream>
 
-#include "core/config.h"
-#include "core/exit_code.h"
+#include "base/config.h"
+#include "base/exit_code.h"
 #include "runner/grid.h"
 #include "report/figures.h"
 #include "report/paper_report.h"

@@ -6,7 +6,7 @@
 
 #include <regex>
 
-#include "core/sha256.h"
+#include "base/sha256.h"
 #include "store/ingest.h"
 #include "tests/store_test_util.h"
 

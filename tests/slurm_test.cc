@@ -17,7 +17,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/atomic_file.h"
+#include "base/atomic_file.h"
 #include "runner/slurm_command.h"
 #include "runner/slurm_script.h"
 #include "store/run_store.h"

@@ -14,7 +14,7 @@
 #include <fstream>
 #include <thread>
 
-#include "core/file_lock.h"
+#include "base/file_lock.h"
 #include "store/store_lock.h"
 
 extern char** environ;

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/atomic_file.h"
+#include "base/atomic_file.h"
 #include "core/trainer.h"
 
 namespace hrm {

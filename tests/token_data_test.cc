@@ -1,6 +1,6 @@
 // Token files, prepared corpora and the builtin corpus, on real files in a
 // temp directory (the builtin corpus from the installed Debian packages).
-#include "core/token_data.h"
+#include "base/token_data.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -13,11 +13,11 @@
 #include <thread>
 #include <vector>
 
-#include "core/atomic_file.h"
-#include "core/builtin_corpus.h"
-#include "core/config.h"
-#include "core/sha256.h"
-#include "core/tokenizer.h"
+#include "base/atomic_file.h"
+#include "base/builtin_corpus.h"
+#include "base/config.h"
+#include "base/sha256.h"
+#include "base/tokenizer.h"
 
 namespace hrm {
 namespace {

@@ -3,7 +3,7 @@
 // implementation of GPT-2's tokenizer, with the same \p{L}/\p{N} regex):
 //   node -e "const {encode}=require('gpt-3-encoder'); console.log(encode(text).join(' '))"
 // and agree with OpenAI's encoder.py run on Python's `regex` module.
-#include "core/tokenizer.h"
+#include "base/tokenizer.h"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/gpt2_pretokenizer.h"
+#include "base/gpt2_pretokenizer.h"
 
 namespace hrm {
 namespace {

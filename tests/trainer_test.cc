@@ -7,9 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/atomic_file.h"
+#include "base/atomic_file.h"
 #include "core/checkpoint.h"
-#include "core/event_log.h"
+#include "base/event_log.h"
 #include "core/model.h"
 #include "tests/text_corpus.h"
 

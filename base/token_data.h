@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/tokenizer.h"
+#include "base/tokenizer.h"
 
 namespace hrm {
 

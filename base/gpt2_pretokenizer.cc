@@ -1,9 +1,9 @@
 // The regex's alternatives are tried in order at each position, exactly as a
 // backtracking regex engine would; each is a few lines over the per-code-point
 // classes computed up front.
-#include "core/gpt2_pretokenizer.h"
+#include "base/gpt2_pretokenizer.h"
 
-#include "core/unicode_class.h"
+#include "base/unicode_class.h"
 
 namespace hrm {
 namespace {

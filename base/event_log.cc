@@ -1,7 +1,7 @@
 // O_APPEND + one write() per line: concurrent appenders cannot interleave
 // inside a line, and a torn write can only ever be the last line, which the
 // ingester skips until it is complete.
-#include "core/event_log.h"
+#include "base/event_log.h"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/config.h"
+#include "base/config.h"
 
 namespace hrm {
 

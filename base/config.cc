@@ -1,5 +1,5 @@
 // Key table, value parsing, resolution of derived values and invariants.
-#include "core/config.h"
+#include "base/config.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <map>
 
-#include "core/sha256.h"
+#include "base/sha256.h"
 
 namespace hrm {
 namespace {

@@ -1,7 +1,7 @@
-// Token bins are published whole (core/atomic_file), so a reader never sees a
+// Token bins are published whole (base/atomic_file), so a reader never sees a
 // half-written file, and read through mmap, so a multi-GB train.bin costs no
 // load time and its pages are shared between the workers of a sweep.
-#include "core/token_data.h"
+#include "base/token_data.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -15,8 +15,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "core/atomic_file.h"
-#include "core/sha256.h"
+#include "base/atomic_file.h"
+#include "base/sha256.h"
 
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "token files are little-endian uint16, read in place");

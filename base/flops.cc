@@ -1,8 +1,8 @@
-#include "core/flops.h"
+#include "base/flops.h"
 
 #include <cstdio>
 
-#include "core/param_count.h"
+#include "base/param_count.h"
 
 namespace hrm {
 namespace {

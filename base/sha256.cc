@@ -1,6 +1,6 @@
 // FIPS 180-4 SHA-256, byte-oriented; fast enough for checkpoints of the
 // sizes trained here (~300 MB/s).
-#include "core/sha256.h"
+#include "base/sha256.h"
 
 #include <cstdio>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "core/param_count.h"
+#include "base/param_count.h"
 
 namespace hrm {
 

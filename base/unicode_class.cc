@@ -1,6 +1,6 @@
 // Classification by binary search in sorted range tables generated from the
 // Unicode database (scripts/gen_unicode_class.py), with an ASCII fast path.
-#include "core/unicode_class.h"
+#include "base/unicode_class.h"
 
 #include <algorithm>
 #include <array>
@@ -13,7 +13,7 @@ struct CodePointRange {
   char32_t lo, hi;
 };
 
-#include "core/unicode_class_tables.inc"
+#include "base/unicode_class_tables.inc"
 
 template <size_t N>
 bool InRanges(const CodePointRange (&table)[N], char32_t cp) {

@@ -1,7 +1,7 @@
 // The corpus is defined by the file lists dpkg keeps for the two packages, so
 // it is exactly "the text of fortunes and fortunes-min at these versions",
 // whatever else is installed beside them in /usr/share/games/fortunes.
-#include "core/builtin_corpus.h"
+#include "base/builtin_corpus.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -14,11 +14,11 @@
 #include <utility>
 #include <vector>
 
-#include "core/atomic_file.h"
-#include "core/config.h"
-#include "core/sha256.h"
-#include "core/token_data.h"
-#include "core/tokenizer.h"
+#include "base/atomic_file.h"
+#include "base/config.h"
+#include "base/sha256.h"
+#include "base/token_data.h"
+#include "base/tokenizer.h"
 
 namespace hrm {
 namespace {
