@@ -117,7 +117,8 @@ void RegisterConfigCommands(CLI::App& app, int* rc) {
   CLI::App* config = app.add_subcommand("config", "list every config key: type, default, doc");
   config->add_flag("--json", *as_json, "print the key table as JSON");
   config->callback([as_json, rc] {
-    Guard("config", rc, [&] { std::cout << (*as_json ? KeyTableJson().dump(2) + "\n" : KeyTable()); });
+    Guard("config", rc,
+          [&] { std::cout << (*as_json ? KeyTableJson().dump(2) + "\n" : KeyTable()); });
   });
 
   auto args = std::make_shared<ParamsArgs>();

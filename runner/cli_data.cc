@@ -74,10 +74,10 @@ void RegisterDataCommands(CLI::App& app, int* rc) {
       }
       nlohmann::json meta =
           PrepareCorpus(*MakeTokenizer(o->tokenizer), o->input, o->out, o->val_fraction);
-      std::cout << fmt::format("wrote {}: {} train + {} val tokens from {} documents ({}, vocab {})\n",
-                               o->out, meta["train_tokens"].dump(), meta["val_tokens"].dump(),
-                               meta["source"]["documents"].dump(), o->tokenizer,
-                               meta["vocab_size"].dump());
+      std::cout << fmt::format(
+          "wrote {}: {} train + {} val tokens from {} documents ({}, vocab {})\n", o->out,
+          meta["train_tokens"].dump(), meta["val_tokens"].dump(),
+          meta["source"]["documents"].dump(), o->tokenizer, meta["vocab_size"].dump());
     });
   });
 

@@ -24,7 +24,7 @@ struct FlopsArgs {
 
 int FlopsMain(const FlopsArgs& args) {
   std::vector<std::pair<std::string, json>> configs;  // label, resolved config
-  AsUsage([&] {  // GridError, ConfigError, or a YAML error
+  AsUsage([&] {                                       // GridError, ConfigError, or a YAML error
     if (!args.grid_path.empty()) {
       for (const auto& run : ExpandGrid(LoadGrid(args.grid_path), args.profile, args.sets))
         configs.emplace_back(run.label, run.config);

@@ -22,9 +22,9 @@ json OrNull(const std::optional<T>& v) {
 
 // One line of `hrm status`: the label column is counted in code points, so
 // a multi-byte label is cut whole and the columns after it line up.
-std::string StatusLine(const std::string& run, const std::string& label,
-                       const std::string& status, const std::string& step,
-                       const std::string& val_ce, const std::string& attempts) {
+std::string StatusLine(const std::string& run, const std::string& label, const std::string& status,
+                       const std::string& step, const std::string& val_ce,
+                       const std::string& attempts) {
   return fmt::format("  {:<12} {} {:<11} {:>7} {:>8} {:>8}\n", run, FitColumn(label, 30), status,
                      step, val_ce, attempts);
 }
@@ -44,8 +44,9 @@ int StatusMain(const std::string& store_path, bool as_json, const std::string& o
     text += "\n" + StatusLine("run", "label", "status", "step", "val_ce", "attempts");
     json rows = json::array();
     for (const auto& r : store->RunSummaries(s.id)) {
-      text += StatusLine(r.run_id, r.label, ToString(r.status), r.step ? fmt::format("{}", *r.step) : "-",
-                         Num(r.last_val_ce), fmt::format("{}", r.attempts));
+      text += StatusLine(r.run_id, r.label, ToString(r.status),
+                         r.step ? fmt::format("{}", *r.step) : "-", Num(r.last_val_ce),
+                         fmt::format("{}", r.attempts));
       rows.push_back({{"run", r.run_id},
                       {"label", r.label},
                       {"model", r.model},
@@ -78,9 +79,12 @@ int ShowMain(const RunRef& ref, bool as_json) {
                        {"grad_norm", OrNull(e.grad_norm)},
                        {"tokens", OrNull(e.tokens)},
                        {"wall_s", OrNull(e.wall_s)}});
-    std::cout << json{{"run", run->id},          {"status", ToString(run->status)},
-                      {"attempts", run->attempts}, {"run_dir", run->run_dir},
-                      {"config", run->config},   {"provenance", run->provenance},
+    std::cout << json{{"run", run->id},
+                      {"status", ToString(run->status)},
+                      {"attempts", run->attempts},
+                      {"run_dir", run->run_dir},
+                      {"config", run->config},
+                      {"provenance", run->provenance},
                       {"evals", evals}}
                      .dump(2)
               << "\n";
@@ -91,8 +95,8 @@ int ShowMain(const RunRef& ref, bool as_json) {
   if (!run->error.empty()) text += fmt::format("last error: {}\n", run->error);
   text += fmt::format("config: {}\nprovenance: {}\n", run->config.dump(),
                       run->provenance.is_null() ? "-" : run->provenance.dump());
-  text += fmt::format("{:>8} {:>9} {:>9} {:>10} {:>9} {:>12} {:>9}\n", "step", "val_ce",
-                      "train_ce", "lr", "grad_norm", "tokens", "wall_s");
+  text += fmt::format("{:>8} {:>9} {:>9} {:>10} {:>9} {:>12} {:>9}\n", "step", "val_ce", "train_ce",
+                      "lr", "grad_norm", "tokens", "wall_s");
   for (const auto& e : history)
     text += fmt::format("{:>8} {:>9} {:>9} {:>10} {:>9} {:>12} {:>9}\n", e.step, Num(e.val_ce),
                         Num(e.train_ce), Num(e.lr, 7), Num(e.grad_norm, 3),
@@ -105,14 +109,19 @@ int ShowMain(const RunRef& ref, bool as_json) {
 
 void RegisterSweepCommands(CLI::App& app, int* rc) {
   auto o = std::make_shared<SweepOptions>();
-  CLI::App* sweep = app.add_subcommand("sweep", "run every run of a grid (the same command resumes)");
+  CLI::App* sweep =
+      app.add_subcommand("sweep", "run every run of a grid (the same command resumes)");
   sweep->add_option("grid", o->grid_path, "grid YAML file")->required()->check(CLI::ExistingFile);
   AddStoreOption(sweep, &o->store_path);
   sweep->add_option("--runs-dir", o->runs_dir, "run directories (default: <store dir>/runs)");
   sweep->add_option("--profile", o->profile, "scale profile (default: the grid's default_profile)");
   sweep->add_option("--set", o->sets, "key=value override applied after expansion (repeatable)");
-  sweep->add_flag("--dry-run", o->dry_run, "print the expanded runs and write nothing");
-  sweep->add_flag("--json", o->json, "with --dry-run: the runs as JSON (id, label, position, config)");
+  auto* dry_run =
+      sweep->add_flag("--dry-run", o->dry_run, "print the expanded runs and write nothing");
+  sweep
+      ->add_flag("--json", o->json,
+                 "with --dry-run: the runs as JSON (id, label, position, config)")
+      ->needs(dry_run);
   sweep->add_option("--backend", o->backend, "local or slurm")
       ->check(CLI::IsMember({"local", "slurm"}))
       ->capture_default_str();

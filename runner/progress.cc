@@ -1,8 +1,7 @@
 #include "runner/progress.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cstdio>
 
@@ -45,8 +44,7 @@ std::string Progress::Render(const std::vector<RunSummary>& runs, bool final) co
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const int finished_here = done_at_start_ >= 0 ? ended - done_at_start_ : 0;
-  const double eta =
-      finished_here > 0 ? elapsed / finished_here * double(total_ - ended) : -1.0;
+  const double eta = finished_here > 0 ? elapsed / finished_here * double(total_ - ended) : -1.0;
   std::string out = fmt::format("{}: {}/{} ended", sweep_, ended, total_);
   if (failed) out += fmt::format(", {} failed", failed);
   if (diverged) out += fmt::format(", {} diverged", diverged);

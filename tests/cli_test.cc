@@ -178,8 +178,8 @@ TEST(Cli, BadGridIsAUsageErrorWithFileAndLineAndWritesNothing) {
       WriteGrid("bad_grid.yaml", "name: bad\nbase: {model: hrm, N: 2, T: 2, K: 9}\n");
   const std::string store = (Root() / "bad_grid.db").string();
   const std::vector<std::string> commands = {"sweep " + grid + " --store " + store,
-                                             "sweep " + grid + " --dry-run --json",
-                                             "grid " + grid, "flops --grid " + grid};
+                                             "sweep " + grid + " --dry-run --json", "grid " + grid,
+                                             "flops --grid " + grid};
   for (const std::string& args : commands) {
     const Output o = Hrm(args);
     EXPECT_EQ(o.rc, kExitUsage) << args << ": " << o.err;
@@ -246,8 +246,8 @@ TEST(Cli, HrmStoreIsTheDefaultStoreAndStoreOverridesIt) {
   EXPECT_EQ(plain.rc, kExitUsage);
   EXPECT_TRUE(Has(plain.err, "runs/hrm.db")) << plain.err;
   // --store wins over HRM_STORE.
-  const Output both = Hrm("status --store " + (Root() / "other.db").string(),
-                          "HRM_STORE=" + k.store);
+  const Output both =
+      Hrm("status --store " + (Root() / "other.db").string(), "HRM_STORE=" + k.store);
   EXPECT_EQ(both.rc, kExitUsage);
   EXPECT_TRUE(Has(both.err, "other.db")) << both.err;
 

@@ -37,7 +37,8 @@ TEST(TextWidth, PadsToCodePointColumns) {
   EXPECT_EQ(FitColumn("—λ—λ", 3), "—λ—");
   EXPECT_EQ(FitColumn("—", 3), "—  ");
   // A column of mixed labels lines up: every cell is the same code-point width.
-  for (const std::string& s : {std::string(), std::string("ascii label that is long"), std::string("λ"), kLabel})
+  for (const std::string& s :
+       {std::string(), std::string("ascii label that is long"), std::string("λ"), kLabel})
     EXPECT_EQ(CodePoints(FitColumn(s, 10)), 10u) << s;
 }
 
