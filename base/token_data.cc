@@ -79,10 +79,11 @@ json CachedFacts(const json& cache, const std::string& name, const json& key) {
 json DescribeBins(const std::string& dir) {
   if (fs::exists(dir + "/meta.pkl"))
     throw std::runtime_error(
-        dir + "/meta.pkl: a nanoGPT directory with its own vocabulary (meta.pkl, e.g. "
-              "character-level) and no meta.json; hrm cannot read Python pickles and will not "
-              "guess GPT-2: re-tokenize the text with `hrm prepare --tokenizer byte|gpt2 --input "
-              "TEXT --out DIR`");
+        dir +
+        "/meta.pkl: a nanoGPT directory with its own vocabulary (meta.pkl, e.g. "
+        "character-level) and no meta.json; hrm cannot read Python pickles and will not "
+        "guess GPT-2: re-tokenize the text with `hrm prepare --tokenizer byte|gpt2 --input "
+        "TEXT --out DIR`");
   const std::string cache_path = dir + "/" + kChecksumCache;
   json cache = json::object();
   if (fs::exists(cache_path)) {

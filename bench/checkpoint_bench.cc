@@ -100,11 +100,18 @@ int main(int argc, char** argv) {
   std::string dir = "/tmp";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--d") d = std::atoll(v.c_str());
-    else if (k == "--blocks") blocks = std::atoll(v.c_str());
-    else if (k == "--reps") reps = std::atoll(v.c_str());
-    else if (k == "--dir") dir = v;
-    else { std::fprintf(stderr, "unknown flag %s\n", k.c_str()); return 2; }
+    if (k == "--d")
+      d = std::atoll(v.c_str());
+    else if (k == "--blocks")
+      blocks = std::atoll(v.c_str());
+    else if (k == "--reps")
+      reps = std::atoll(v.c_str());
+    else if (k == "--dir")
+      dir = v;
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
+      return 2;
+    }
   }
   torch::manual_seed(0);
   auto model = std::make_shared<Blocks>(d, blocks);
@@ -155,23 +162,27 @@ int main(int argc, char** argv) {
                read = Median(read_s), hash = Median(hash_s);
   double params = 0;
   for (const auto& p : model->parameters()) params += double(p.numel());
-  std::printf("checkpoint: %lld block(s) of d=%lld, %.0fM parameters + AdamW state, %.2f GB file,"
-              " median of %lld\n",
-              (long long)blocks, (long long)d, params / 1e6, file_bytes / gb, (long long)reps);
+  std::printf(
+      "checkpoint: %lld block(s) of d=%lld, %.0fM parameters + AdamW state, %.2f GB file,"
+      " median of %lld\n",
+      (long long)blocks, (long long)d, params / 1e6, file_bytes / gb, (long long)reps);
   std::printf("%-22s %9s %8s %10s %18s\n", "", "seconds", "GB/s", "vs plain", "peak host growth");
   auto row = [&](const char* what, double s, double base_s, const char* vs, double peak) {
     std::printf("%-22s %9.2f %8.2f %9.2fx", what, s, file_bytes / gb / s, s / base_s);
-    if (peak >= 0 && peaks) std::printf(" %15.2f GB  (%s)\n", peak / gb, vs);
-    else std::printf(" %18s  (%s)\n", "n/a", vs);
+    if (peak >= 0 && peaks)
+      std::printf(" %15.2f GB  (%s)\n", peak / gb, vs);
+    else
+      std::printf(" %18s  (%s)\n", "n/a", vs);
   };
   row("save (stream+hash)", save, write, "vs write+fsync", save_peak);
   row("load (verify+read)", load, read, "vs read", load_peak);
   row("plain write+fsync", write, write, "baseline", -1);
   row("plain read", read, read, "baseline", -1);
   row("sha256 file (libcrypto)", hash, read, "vs read", -1);
-  std::printf("checkpoint tensors in memory: %.2f GB; a save adds %.2f GB (%.1f%%), a load %.2f GB"
-              " (the loaded tensors, %.0f%% of them)\n",
-              state_bytes / gb, save_peak / gb, 100 * save_peak / state_bytes, load_peak / gb,
-              100 * load_peak / state_bytes);
+  std::printf(
+      "checkpoint tensors in memory: %.2f GB; a save adds %.2f GB (%.1f%%), a load %.2f GB"
+      " (the loaded tensors, %.0f%% of them)\n",
+      state_bytes / gb, save_peak / gb, 100 * save_peak / state_bytes, load_peak / gb,
+      100 * load_peak / state_bytes);
   return 0;
 }

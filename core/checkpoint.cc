@@ -73,7 +73,8 @@ class VerifiedFile {
     char footer[kFooter];
     if (size < kFooter || ReadAt(size - kFooter, footer, kFooter) != kFooter ||
         std::memcmp(footer + kFooter - 8, kMagic, 8) != 0)
-      throw CorruptCheckpoint(path_ + ": not a complete hrm checkpoint (truncated or foreign file)");
+      throw CorruptCheckpoint(path_ +
+                              ": not a complete hrm checkpoint (truncated or foreign file)");
     for (int i = 0; i < 8; ++i) len_ |= uint64_t(uint8_t(footer[i])) << (8 * i);
     if (len_ != size - kFooter)
       throw CorruptCheckpoint(path_ + ": length field does not match the file size");

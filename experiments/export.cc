@@ -81,9 +81,10 @@ json ReadExportConfig(const std::string& dir) {
   if (a.is_discarded() || !a.is_object()) throw std::invalid_argument(path + ": not JSON");
   if (a.value("format", "") != "hrm-export") throw bad("format", "expected \"hrm-export\"");
   if (a.value("format_version", 0) == 1)
-    throw bad("format_version", "1 is an export by an older hrm (tokenizer.json, encoder.json, "
-                                "vocab.bpe); this hrm reads version " +
-                                    std::to_string(kFormatVersion) + ": export the run again");
+    throw bad("format_version",
+              "1 is an export by an older hrm (tokenizer.json, encoder.json, "
+              "vocab.bpe); this hrm reads version " +
+                  std::to_string(kFormatVersion) + ": export the run again");
   if (a.value("format_version", 0) != kFormatVersion)
     throw bad("format_version", "this hrm reads version " + std::to_string(kFormatVersion));
   if (!a.contains("model") || !a["model"].is_string()) throw bad("model", "missing");

@@ -156,10 +156,9 @@ std::string VersionText() {
   if (f["git_dirty"].is_null()) commit += " (not built from a git checkout)";
   std::string gpus;
   for (const auto& g : f["gpus"]) gpus += (gpus.empty() ? "" : ", ") + g.get<std::string>();
-  return "hrm " + Show(f["version"]) + "\ncommit " + commit + "\nlibtorch " +
-         Show(f["libtorch"]) + "\nCUDA " + ShowLibrary(f["cuda"]) + "\ncuDNN " +
-         ShowLibrary(f["cudnn"]) + "\nNCCL " + ShowLibrary(f["nccl"]) + "\nGPUs " +
-         (gpus.empty() ? "none" : gpus);
+  return "hrm " + Show(f["version"]) + "\ncommit " + commit + "\nlibtorch " + Show(f["libtorch"]) +
+         "\nCUDA " + ShowLibrary(f["cuda"]) + "\ncuDNN " + ShowLibrary(f["cudnn"]) + "\nNCCL " +
+         ShowLibrary(f["nccl"]) + "\nGPUs " + (gpus.empty() ? "none" : gpus);
 }
 
 }  // namespace hrm

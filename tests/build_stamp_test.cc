@@ -35,7 +35,7 @@ class BuildStamp : public testing::Test {
   }
   std::string Stamp() {
     Shell("cmake -DSRC=" + repo_.string() + " -DOUT=" + out_ +
-        " -DVERSION=1.2.3 -P " HRM_SOURCE_DIR "/cmake/build_stamp.cmake");
+          " -DVERSION=1.2.3 -P " HRM_SOURCE_DIR "/cmake/build_stamp.cmake");
     return ReadFile(out_);
   }
   int64_t MtimeNs() {

@@ -31,8 +31,8 @@ struct Trained {
   explicit Trained(int steps, uint64_t seed = 1) {
     torch::manual_seed(seed);
     net = std::make_shared<Net>();
-    opt = std::make_unique<torch::optim::AdamW>(net->parameters(),
-                                                torch::optim::AdamWOptions(1e-2));
+    opt =
+        std::make_unique<torch::optim::AdamW>(net->parameters(), torch::optim::AdamWOptions(1e-2));
     for (int i = 0; i < steps; ++i) {
       opt->zero_grad();
       net->forward(torch::randn({8, 16})).pow(2).mean().backward();

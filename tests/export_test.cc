@@ -289,7 +289,8 @@ TEST(Export, Gpt2RunCarriesItsTokenizerFilesAndSamplesAfterImport) {
     std::function<void(const std::string&)> damage;
   };
   const std::vector<Case> cases = {
-      {"no_merges", "merges.txt: missing", [](const std::string& d) { fs::remove(d + "/merges.txt"); }},
+      {"no_merges", "merges.txt: missing",
+       [](const std::string& d) { fs::remove(d + "/merges.txt"); }},
       {"other_vocab", "vocab.json: differs from GPT-2's",
        [](const std::string& d) {
          json v = json::parse(ReadFile(d + "/vocab.json"));
