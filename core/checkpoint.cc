@@ -165,23 +165,22 @@ std::string SaveCheckpoint(const std::string& path, torch::nn::Module& model,
   AtomicFileWriter out(path);
   Sha256 sha;
   uint64_t len = 0;
-  std::exception_ptr io_error;  // not thrown through torch's C zip writer
-  try {
-    archive.save_to([&](const void* data, size_t n) -> size_t {
-      try {
-        out.Write(data, n);
-      } catch (...) {
-        io_error = std::current_exception();
-        return 0;
-      }
-      sha.Update(data, n);
-      len += n;
+  // Nothing may be thrown through torch's zip writer (C code), and a short
+  // write makes it abort the process: after an I/O error the rest of the
+  // archive is consumed unwritten and the error is thrown once it returns.
+  std::exception_ptr io_error;
+  archive.save_to([&](const void* data, size_t n) -> size_t {
+    if (io_error) return n;
+    try {
+      out.Write(data, n);
+    } catch (...) {
+      io_error = std::current_exception();
       return n;
-    });
-  } catch (...) {
-    if (io_error) std::rethrow_exception(io_error);
-    throw;
-  }
+    }
+    sha.Update(data, n);
+    len += n;
+    return n;
+  });
   if (io_error) std::rethrow_exception(io_error);
   std::string footer;
   for (int i = 0; i < 8; ++i) footer.push_back(char((len >> (8 * i)) & 0xff));

@@ -4,8 +4,10 @@
 #include "core/checkpoint.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <torch/torch.h>
 
+#include <csignal>
 #include <filesystem>
 
 #include "base/atomic_file.h"
@@ -191,6 +193,39 @@ TEST(Checkpoint, FailedPublishLeavesNothingBehind) {
   }
   for (const auto& e : fs::directory_iterator(fs::path(path).parent_path()))
     EXPECT_EQ(e.path(), path) << "left behind: " << e.path();
+}
+
+// A write that fails in the middle of the stream (here: the file size limit,
+// as a full disk would) is an error naming the file; the checkpoint already
+// at the path is kept and no temp file remains.
+TEST(Checkpoint, WriteErrorMidStreamKeepsThePreviousCheckpoint) {
+  const std::string dir = Dir("write_error");
+  const std::string path = CheckpointPath(dir, 1);
+  Trained old_state(1), new_state(2);
+  SaveCheckpoint(path, *old_state.net, *old_state.opt, Meta(1));
+  const std::string before = ReadFile(path);
+  struct rlimit saved;
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  struct sigaction ignore = {}, old_action;
+  ignore.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGXFSZ, &ignore, &old_action), 0);  // EFBIG instead of a signal
+  struct rlimit small = saved;
+  small.rlim_cur = before.size() / 2;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string error;
+  try {
+    SaveCheckpoint(path, *new_state.net, *new_state.opt, Meta(1));
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  ::sigaction(SIGXFSZ, &old_action, nullptr);
+  EXPECT_NE(error.find(path + ".tmp."), std::string::npos) << error;
+  EXPECT_NE(error.find("cannot write"), std::string::npos) << error;
+  EXPECT_EQ(ReadFile(path), before);
+  for (const auto& e : fs::directory_iterator(fs::path(path).parent_path()))
+    EXPECT_EQ(e.path(), path) << "left behind: " << e.path();
+  EXPECT_EQ(ReadCheckpointMeta(path)["step"], 1);
 }
 
 }  // namespace
