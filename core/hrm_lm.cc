@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/chunked_cross_entropy.h"
+
 namespace hrm {
 namespace {
 
@@ -150,10 +152,12 @@ ForwardResult HrmLmImpl::Run(const torch::Tensor& tokens, const torch::Tensor& t
       torch::Tensor g_o =
           torch::sigmoid(torch::linear(torch::cat({zl_hat, zh_hat, e_hat}, -1), W_f) / tau);
       torch::Tensor out = torch::lerp(zh_hat, zl_hat, g_o.to(zl_hat.scalar_type())) + e_hat;
-      torch::Tensor logits = torch::linear(norm_o(out), wte);
+      torch::Tensor head_in = norm_o(out), logits;
+      if (opts.logits || !targets.defined()) logits = torch::linear(head_in, wte);
       torch::Tensor g_bar = g_o.mean();
       if (targets.defined()) {
-        torch::Tensor ce = CrossEntropy(logits, targets);
+        torch::Tensor ce = logits.defined() ? CrossEntropy(logits, targets)
+                                            : ChunkedCrossEntropy(head_in, wte, targets);
         torch::Tensor pass_loss = ce - o.ent_weight * BinaryEntropy(g_bar.to(torch::kFloat));
         loss_sum = loss_sum.defined() ? loss_sum + pass_loss : pass_loss;
         if (last) r.ce = ce;
