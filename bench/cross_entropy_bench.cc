@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
@@ -76,10 +77,11 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 0);
   if (!mode.empty()) return Child(mode, rows, d, vocab, steps);
 
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   std::map<std::string, std::vector<std::pair<double, double>>> got;
   for (int64_t r = 0; r < reps; ++r)
     for (const char* m : {"plain", "chunked"}) {
-      const std::string cmd = "/proc/self/exe --mode " + std::string(m) + " --rows " +
+      const std::string cmd = self + " --mode " + std::string(m) + " --rows " +
                               std::to_string(rows) + " --d " + std::to_string(d) + " --vocab " +
                               std::to_string(vocab) + " --steps " + std::to_string(steps);
       std::FILE* p = popen(cmd.c_str(), "r");

@@ -3,6 +3,7 @@
 // PyTorch-Python twin (bench/hrm_twin.py). Prints one JSON line per family.
 //   train_step_bench --d 128 --seq 128 --batch 8 --steps 20 --threads 2 [--variant V]
 //                    [--vocab 256] [--device cpu|cuda] (cuda: bf16 autocast, as the trainer)
+//                    [--hrm-plain 1] (HRM's fast context concatenated, as MODEL.md writes it)
 //                    [--cuda-kernels 0] (the ATen references instead of core/cuda's kernels)
 // --variant trainer (default): the trainer's step (flat parameter and gradient
 // buffers, AdamWStep, loss without materialised logits); plain: libtorch's
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
     else if (k == "--variant") variant = v;
     else if (k == "--vocab") vocab = std::atoll(v);
     else if (k == "--device") device_name = v;
+    else if (k == "--hrm-plain") hrm_plain = std::atoi(v) != 0;
     else if (k == "--cuda-kernels") hrm::SetCudaKernels(std::atoi(v) != 0);
     else { std::fprintf(stderr, "unknown flag %s\n", k.c_str()); return 2; }
   }
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
     torch::manual_seed(0);
     hrm::LanguageModel m = hrm::MakeModel(hrm::ModelOptions::FromConfig(c));
     m->to(device);
+    if (auto* h = dynamic_cast<hrm::HrmLmImpl*>(m.get())) h->split_fast_context = !hrm_plain;
     auto opt = hrm::MakeOptimizer(*m, c);
     auto params = m->parameters();
     torch::Tensor x = torch::randint(0, vocab, {batch, seq}, torch::kLong).to(device);

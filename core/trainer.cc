@@ -13,6 +13,7 @@
 #include "core/batch_sampler.h"
 #include "core/checkpoint.h"
 #include "core/communicator.h"
+#include "core/fused_ops.h"
 #include "base/event_log.h"
 #include "core/model.h"
 #include "core/model_weights.h"
@@ -86,6 +87,7 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   if (c["clip_mode"] == "per_window" && c.contains("K")) clip /= c["K"].get<double>();
   const double diverge_norm = c["diverge_grad_norm"];
 
+  SetCudaKernels(c.value("cuda_kernels", true));
   torch::manual_seed(seed);
   LanguageModel model = MakeModel(ModelOptions::FromConfig(c));
   model->to(device);

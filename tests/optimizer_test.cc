@@ -88,15 +88,18 @@ TEST(FlatParameters, UnclippedStepsEqualThePlainPathBitForBit) {
   for (size_t i = 0; i < plain.size(); ++i) EXPECT_TRUE(torch::equal(plain[i], flat[i])) << i;
 }
 
-TEST(FlatParameters, ClippedStepsEqualThePlainPathWithinRounding) {
+TEST(FlatParameters, AClippedStepEqualsThePlainPathWithinRounding) {
   // One norm over the buffer instead of a norm of per-tensor norms: the
-  // clipping coefficient differs in the last bits, so parameters agree to
-  // float rounding (1e-6 relative), far below one step's change.
-  auto plain = Train(false, 0.05, 4), flat = Train(true, 0.05, 4);
+  // clipping coefficient differs in its last bits, so one step agrees to
+  // float rounding (1e-6 relative, 1e-9 absolute against updates of ~lr = 3e-3).
+  // Later steps are not compared tightly: Adam's update, about lr·sign(g),
+  // flips wherever a gradient element is near zero, and the rounding of the
+  // first step decides on which side it lands.
+  auto plain = Train(false, 0.05, 1), flat = Train(true, 0.05, 1);
   auto init = Train(false, 0.05, 0);
   for (size_t i = 0; i < plain.size(); ++i) {
-    EXPECT_TRUE(torch::allclose(plain[i], flat[i], 1e-5, 1e-7)) << i;
-    if (plain[i].numel() > 1) EXPECT_FALSE(torch::equal(plain[i], init[i])) << "trained " << i;
+    EXPECT_TRUE(torch::allclose(plain[i], flat[i], 1e-6, 1e-9)) << i;
+    EXPECT_FALSE(torch::equal(plain[i], init[i])) << "parameter " << i << " moved";
   }
 }
 
