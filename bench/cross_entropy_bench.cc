@@ -48,8 +48,9 @@ int Child(const std::string& mode, int64_t rows, int64_t d, int64_t vocab, int64
   const double hwm_before = StatusMiB("VmHWM");
   const auto t0 = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < steps; ++i) step();
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                        .count() / double(steps);
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() /
+      double(steps);
   // The first step's peak is already in VmHWM; the later ones repeat it.
   const double peak = std::max(StatusMiB("VmHWM"), hwm_before) - base;
   std::printf("%s %.3f %.1f\n", mode.c_str(), ms, peak);
@@ -64,13 +65,22 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--rows") rows = std::atoll(v);
-    else if (k == "--d") d = std::atoll(v);
-    else if (k == "--vocab") vocab = std::atoll(v);
-    else if (k == "--reps") reps = std::atoll(v);
-    else if (k == "--steps") steps = std::atoll(v);
-    else if (k == "--mode") mode = v;
-    else { std::fprintf(stderr, "unknown flag %s\n", k.c_str()); return 2; }
+    if (k == "--rows")
+      rows = std::atoll(v);
+    else if (k == "--d")
+      d = std::atoll(v);
+    else if (k == "--vocab")
+      vocab = std::atoll(v);
+    else if (k == "--reps")
+      reps = std::atoll(v);
+    else if (k == "--steps")
+      steps = std::atoll(v);
+    else if (k == "--mode")
+      mode = v;
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
+      return 2;
+    }
   }
   // Large blocks straight from mmap and back, so that RSS follows what is live.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);

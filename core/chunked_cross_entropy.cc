@@ -23,8 +23,7 @@ LossAndGrads Compute(const Tensor& x, const Tensor& weight, const Tensor& target
                      int64_t chunk_rows, bool want_grads) {
   torch::NoGradGuard no_grad;
   const int64_t rows = x.size(0), vocab = weight.size(0);
-  const at::ScalarType compute =
-      AutocastDtype(x.device().type()).value_or(x.scalar_type());
+  const at::ScalarType compute = AutocastDtype(x.device().type()).value_or(x.scalar_type());
   if (chunk_rows <= 0) chunk_rows = std::max<int64_t>(1, kChunkBytes / (vocab * 4));
   const Tensor w = weight.to(compute);
   LossAndGrads out;
@@ -37,7 +36,7 @@ LossAndGrads Compute(const Tensor& x, const Tensor& weight, const Tensor& target
     const int64_t len = std::min(chunk_rows, rows - start);
     const Tensor xc = x.narrow(0, start, len).to(compute);
     const Tensor tc = targets.narrow(0, start, len).unsqueeze(1);  // (len, 1)
-    Tensor logits = torch::mm(xc, w.t()).to(torch::kFloat);         // (len, V)
+    Tensor logits = torch::mm(xc, w.t()).to(torch::kFloat);        // (len, V)
     const Tensor lse = logits.logsumexp(1, /*keepdim=*/true);
     out.loss.add_((lse - logits.gather(1, tc)).sum());
     if (!want_grads) continue;
@@ -52,8 +51,7 @@ LossAndGrads Compute(const Tensor& x, const Tensor& weight, const Tensor& target
   return out;
 }
 
-class ChunkedCrossEntropyFunction
-    : public torch::autograd::Function<ChunkedCrossEntropyFunction> {
+class ChunkedCrossEntropyFunction : public torch::autograd::Function<ChunkedCrossEntropyFunction> {
  public:
   static Tensor forward(torch::autograd::AutogradContext* ctx, const Tensor& x,
                         const Tensor& weight, const Tensor& targets, int64_t chunk_rows) {
@@ -79,8 +77,7 @@ Tensor ChunkedCrossEntropy(const Tensor& x, const Tensor& weight, const Tensor& 
               t.size(0), " targets");
   TORCH_CHECK(x2.size(1) == weight.size(1), "ChunkedCrossEntropy: x has width ", x2.size(1),
               ", the head ", weight.size(1));
-  const bool grad =
-      torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
+  const bool grad = torch::GradMode::is_enabled() && (x.requires_grad() || weight.requires_grad());
   if (!grad) return Compute(x2, weight, t, chunk_rows, /*want_grads=*/false).loss;
   return ChunkedCrossEntropyFunction::apply(x2, weight, t, chunk_rows);
 }

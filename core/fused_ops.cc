@@ -58,7 +58,8 @@ torch::Tensor SwiGluOp(const torch::Tensor& ab) {
   return reference::SwiGlu(ab);
 }
 
-torch::Tensor GatedUpdateOp(const torch::Tensor& a, const torch::Tensor& z, const torch::Tensor& u) {
+torch::Tensor GatedUpdateOp(const torch::Tensor& a, const torch::Tensor& z,
+                            const torch::Tensor& u) {
 #ifdef HRM_HAVE_CUDA_KERNELS
   if (Fused(a) && Fused(z) && Fused(u) && a.sizes() == z.sizes() && a.sizes() == u.sizes())
     return cuda::GatedUpdate(a, z, u);

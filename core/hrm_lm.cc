@@ -52,7 +52,8 @@ class FastPreactivations {
       : m_(m), e_(e), d_(m.options().d), split_(split) {
     if (!split_) return;
     w_ = torch::cat({m.P_L, m.G_L}, 0);  // (2d, 3d) over [z_L; z_H; e]
-    e_share_ = torch::linear(e, w_.narrow(1, 2 * d_, d_), torch::cat({torch::zeros_like(m.b_L), m.b_L}));
+    e_share_ =
+        torch::linear(e, w_.narrow(1, 2 * d_, d_), torch::cat({torch::zeros_like(m.b_L), m.b_L}));
   }
 
   std::pair<torch::Tensor, torch::Tensor> operator()(const torch::Tensor& z_L,
@@ -78,7 +79,7 @@ class FastPreactivations {
   const torch::Tensor e_;
   const int64_t d_;
   const bool split_;
-  torch::Tensor w_, e_share_;  // [P_L; G_L] (2d, 3d); e's share plus [0; b_L], (B, n, 2d)
+  torch::Tensor w_, e_share_;      // [P_L; G_L] (2d, 3d); e's share plus [0; b_L], (B, n, 2d)
   torch::Tensor kept_, kept_for_;  // e's and z_H's share, and the z_H it was computed for
   bool kept_grad_ = false;
 };

@@ -101,13 +101,13 @@ bool FusedAdamWStep(torch::optim::AdamW& optimizer) {
       grads.push_back(p.grad());
       exp_avgs.push_back(s.exp_avg());
       exp_avg_sqs.push_back(s.exp_avg_sq());
-      steps.push_back(torch::full({}, static_cast<double>(s.step()),
-                                  p.options().dtype(torch::kFloat)));
+      steps.push_back(
+          torch::full({}, static_cast<double>(s.step()), p.options().dtype(torch::kFloat)));
     }
     if (params.empty()) continue;
-    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps,
-                      o.lr(), std::get<0>(o.betas()), std::get<1>(o.betas()), o.weight_decay(),
-                      o.eps(), /*amsgrad=*/false, /*maximize=*/false);
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, o.lr(),
+                      std::get<0>(o.betas()), std::get<1>(o.betas()), o.weight_decay(), o.eps(),
+                      /*amsgrad=*/false, /*maximize=*/false);
   }
   return true;
 }

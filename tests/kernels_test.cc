@@ -14,11 +14,11 @@
 namespace hrm {
 namespace {
 
-#define HRM_REQUIRE_CUDA_KERNELS()                                                          \
-  do {                                                                                      \
-    if (!torch::cuda::is_available())                                                       \
-      GTEST_SKIP() << "no CUDA device: the kernels are checked on a GPU machine";           \
-    if (!CudaKernelsBuilt())                                                                \
+#define HRM_REQUIRE_CUDA_KERNELS()                                                         \
+  do {                                                                                     \
+    if (!torch::cuda::is_available())                                                      \
+      GTEST_SKIP() << "no CUDA device: the kernels are checked on a GPU machine";          \
+    if (!CudaKernelsBuilt())                                                               \
       GTEST_SKIP() << "built without the CUDA kernels (CPU libtorch or no nvcc at build)"; \
   } while (0)
 
@@ -101,7 +101,10 @@ TEST(KernelsCuda, GatedUpdateMatchesReference) {
   torch::Tensor a = torch::randn({2, 17, 64}, kCuda).to(torch::kBFloat16);
   torch::Tensor z0 = torch::randn({64}, kCuda), u = torch::randn({2, 17, 64}, kCuda);
   ExpectSameForwardBackward(
-      {a, z0, u}, [](auto& v) { return GatedUpdateOp(v[0], v[1].expand({2, 17, 64}), v[2]); },
+      {a, z0, u},
+      [](auto& v) {
+        return GatedUpdateOp(v[0], v[1].expand({2, 17, 64}), v[2]);
+      },
       1e-5, "gated update, mixed dtypes and a broadcast state");
 }
 
@@ -112,10 +115,9 @@ TEST(KernelsCuda, FusedAdamWMatchesTheReferenceOptimizer) {
     torch::Tensor w = torch::randn({64, 32}, kCuda).requires_grad_();
     torch::Tensor b = torch::zeros({32}, kCuda).requires_grad_();
     std::vector<torch::optim::OptimizerParamGroup> groups;
-    groups.emplace_back(std::vector<torch::Tensor>{w}, std::make_unique<torch::optim::AdamWOptions>(
-                                                           torch::optim::AdamWOptions(1e-2)
-                                                               .betas({0.9, 0.95})
-                                                               .weight_decay(0.1)));
+    groups.emplace_back(std::vector<torch::Tensor>{w},
+                        std::make_unique<torch::optim::AdamWOptions>(
+                            torch::optim::AdamWOptions(1e-2).betas({0.9, 0.95}).weight_decay(0.1)));
     groups.emplace_back(std::vector<torch::Tensor>{b},
                         std::make_unique<torch::optim::AdamWOptions>(
                             torch::optim::AdamWOptions(1e-2).betas({0.9, 0.95}).weight_decay(0)));
@@ -139,8 +141,14 @@ TEST(KernelsCuda, FusedAdamWMatchesTheReferenceOptimizer) {
 TEST(KernelsCuda, TrainingStepWithKernelsMatchesAtenUnderBf16) {
   HRM_REQUIRE_CUDA_KERNELS();
   for (const char* family : {"transformer", "hrm"}) {
-    json c = ResolveConfig({{"model", family}, {"d", 128}, {"heads", 2}, {"seq", 64},
-                            {"vocab", 512}, {"N", 2}, {"T", 2}, {"L", 2}});
+    json c = ResolveConfig({{"model", family},
+                            {"d", 128},
+                            {"heads", 2},
+                            {"seq", 64},
+                            {"vocab", 512},
+                            {"N", 2},
+                            {"T", 2},
+                            {"L", 2}});
     double losses[2];
     for (int fused = 0; fused < 2; ++fused) {
       SetCudaKernels(fused == 1);

@@ -13,8 +13,15 @@ namespace hrm {
 namespace {
 
 json Config() {
-  return ResolveConfig({{"model", "hrm"}, {"N", 2}, {"T", 2}, {"K", 2}, {"d", 32}, {"heads", 2},
-                        {"seq", 16}, {"vocab", 64}, {"lr", 3e-3}});
+  return ResolveConfig({{"model", "hrm"},
+                        {"N", 2},
+                        {"T", 2},
+                        {"K", 2},
+                        {"d", 32},
+                        {"heads", 2},
+                        {"seq", 16},
+                        {"vocab", 64},
+                        {"lr", 3e-3}});
 }
 
 LanguageModel Build(const json& c) {

@@ -76,8 +76,8 @@ class GatedUpdateFunction : public torch::autograd::Function<GatedUpdateFunction
   // a, z, u of one shape (z may be a broadcast view), any of fp32 / bf16: the
   // kernel runs in their promoted dtype, as the ATen reference's arithmetic.
   static Tensor forward(AutogradContext* ctx, const Tensor& a, const Tensor& z, const Tensor& u) {
-    const at::ScalarType t = at::promote_types(a.scalar_type(),
-                                               at::promote_types(z.scalar_type(), u.scalar_type()));
+    const at::ScalarType t =
+        at::promote_types(a.scalar_type(), at::promote_types(z.scalar_type(), u.scalar_type()));
     const Tensor ac = a.to(t).contiguous(), zc = z.to(t).contiguous(), uc = u.to(t).contiguous();
     Tensor out = torch::empty_like(ac);
     GatedUpdateForward(ac.data_ptr(), zc.data_ptr(), uc.data_ptr(), out.data_ptr(), ac.numel(),

@@ -49,8 +49,8 @@ void GatedUpdateBackward(const void* a, const void* z, const void* u, const void
   if (dtype == DType::kBFloat16)
     GatedUpdateBackwardKernel<<<Blocks(n), kThreads, 0, Stream(stream)>>>(
         static_cast<const B*>(a), static_cast<const B*>(z), static_cast<const B*>(u),
-        static_cast<const B*>(dout), static_cast<B*>(da), static_cast<B*>(dz),
-        static_cast<B*>(du), n);
+        static_cast<const B*>(dout), static_cast<B*>(da), static_cast<B*>(dz), static_cast<B*>(du),
+        n);
   else
     GatedUpdateBackwardKernel<<<Blocks(n), kThreads, 0, Stream(stream)>>>(
         static_cast<const float*>(a), static_cast<const float*>(z), static_cast<const float*>(u),

@@ -24,8 +24,8 @@ void RmsNormBackward(const void* dy, const void* x, const float* w, const float*
 // SwiGLU on ab (rows, 2h) = [a, b]: y (rows, h) = silu(a) ⊙ b.
 void SwiGluForward(const void* ab, void* y, int64_t rows, int64_t h, DType dtype, void* stream);
 // dab (rows, 2h) = [dy⊙b⊙σ(a)(1 + a(1 − σ(a))), dy⊙silu(a)].
-void SwiGluBackward(const void* ab, const void* dy, void* dab, int64_t rows, int64_t h,
-                    DType dtype, void* stream);
+void SwiGluBackward(const void* ab, const void* dy, void* dab, int64_t rows, int64_t h, DType dtype,
+                    void* stream);
 
 // HRM's gated update (MODEL.md §4) on n elements: g = σ(a), out = g⊙z + (1 − g)⊙u.
 void GatedUpdateForward(const void* a, const void* z, const void* u, void* out, int64_t n,

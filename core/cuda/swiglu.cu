@@ -39,12 +39,12 @@ void SwiGluForward(const void* ab, void* y, int64_t rows, int64_t h, DType dtype
     SwiGluForwardKernel<<<blocks, kThreads, 0, Stream(stream)>>>(
         static_cast<const __nv_bfloat16*>(ab), static_cast<__nv_bfloat16*>(y), rows, h);
   else
-    SwiGluForwardKernel<<<blocks, kThreads, 0, Stream(stream)>>>(
-        static_cast<const float*>(ab), static_cast<float*>(y), rows, h);
+    SwiGluForwardKernel<<<blocks, kThreads, 0, Stream(stream)>>>(static_cast<const float*>(ab),
+                                                                 static_cast<float*>(y), rows, h);
 }
 
-void SwiGluBackward(const void* ab, const void* dy, void* dab, int64_t rows, int64_t h,
-                    DType dtype, void* stream) {
+void SwiGluBackward(const void* ab, const void* dy, void* dab, int64_t rows, int64_t h, DType dtype,
+                    void* stream) {
   if (rows * h == 0) return;
   const unsigned blocks = Blocks(rows * h);
   if (dtype == DType::kBFloat16)
