@@ -8,7 +8,7 @@ B=${BUILD:-build}
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 export OMP_WAIT_POLICY=PASSIVE
 THREADS=${THREADS:-$(nproc)}
-cmake --build "$B" --target train_step_bench decode_bench store_bench report_bench >/dev/null
+cmake --build "$B" --target train_step_bench decode_bench store_bench report_bench serve_bench >/dev/null
 
 echo "== training step, d=128 seq=128 batch=8, $THREADS threads (C++ vs PyTorch-Python twin, same libtorch)"
 printf "%-12s %12s %12s %14s %8s\n" model cpp_ms py_ms cpp_tok/s speedup
@@ -38,3 +38,6 @@ echo "== store"
 echo
 echo "== report"
 "$B/bench/report_bench"
+echo
+echo "== serve"
+"$B/bench/serve_bench"

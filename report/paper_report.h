@@ -22,6 +22,10 @@ namespace hrm {
 std::vector<std::string> WritePaperReport(StoreReader& store, const std::string& dir,
                                           const BuildOptions& options);
 
+// The report.html page built from the store as it is now (what `hrm serve`
+// shows at /report): the same tables and figures, nothing written.
+std::string PaperReportPage(StoreReader& store, const BuildOptions& options);
+
 // The report.html page: the store's run counts, a table of contents, then
 // every table with each figure after the table it illustrates.
 std::string PaperReportHtml(const std::string& store_path,
