@@ -524,9 +524,8 @@ TEST(ServeLive, SweepPageGrowsWithoutReloadWhileTheRunnerIsKilledAndRestarted) {
   ASSERT_EQ(sweeps(), 1) << ReadFile(dir / "sweep.log");
   Server server(store, dir / "");
   Browser browser("http://127.0.0.1:" + std::to_string(server.port()) + "/sweeps/1", dir / "");
-  browser.Eval("window.hrmTestMarker = 1");  // gone if the page reloads
-
   const int64_t p1 = WaitForMorePoints(browser, 0, 120);
+  browser.Eval("window.hrmTestMarker = 1");  // gone if the page reloads
   const int64_t p2 = WaitForMorePoints(browser, p1, 120);
   // The runner dies mid-sweep; the server goes on answering.
   ::kill(runner, SIGKILL);
