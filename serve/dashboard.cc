@@ -167,7 +167,8 @@ HttpResponse Dashboard::Route(const HttpRequest& request, const RequestTarget& t
       OnlyParams(t, {});
       return Tagged(request, Json(Sweeps()));
     }
-    if (s.size() == 3 && s[1] == "sweeps") return Json(SweepView(SweepId(s[2]), t));
+    if (s.size() == 3 && s[1] == "sweeps")
+      return Reply(200, "application/json", SweepView(SweepId(s[2]), t));
     if (s.size() == 3 && s[1] == "runs") {
       CheckRunId(s[2]);
       OnlyParams(t, {});
@@ -196,7 +197,7 @@ json Dashboard::Sweeps() {
   return {{"store", path_}, {"sweeps", Overviews()}};
 }
 
-json Dashboard::SweepView(int64_t id, const RequestTarget& t) {
+std::string Dashboard::SweepView(int64_t id, const RequestTarget& t) {
   OnlyParams(t, {"since", "metrics"});
   const int64_t since = CountParam(t, "since", 0);
   std::vector<std::string> metrics;
@@ -222,11 +223,10 @@ json Dashboard::SweepView(int64_t id, const RequestTarget& t) {
     feeds_.erase(id);
     throw HttpError(404, "no sweep " + std::to_string(id) + " in store " + path_);
   }
-  json view = feed->View(since, metrics);
-  view["cursor"] = stamp_;
+  json sweep;
   for (const json& o : Overviews())
-    if (o["id"] == id) view["sweep"] = o;
-  return view;
+    if (o["id"] == id) sweep = o;
+  return feed->View(store_, since, metrics, stamp_, sweep.dump());
 }
 
 json Dashboard::RunView(const std::string& run_id) {

@@ -30,7 +30,7 @@ class Dashboard {
  private:
   HttpResponse Route(const HttpRequest& request, const RequestTarget& target);
   nlohmann::json Sweeps();
-  nlohmann::json SweepView(int64_t id, const RequestTarget& target);
+  std::string SweepView(int64_t id, const RequestTarget& target);  // JSON text
   nlohmann::json RunView(const std::string& run_id);
   nlohmann::json RunEvals(const std::string& run_id, const RequestTarget& target);
   nlohmann::json& Overviews();  // every sweep's overview, re-read when the store changed

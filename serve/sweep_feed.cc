@@ -1,7 +1,12 @@
+// The first view of a large sweep is most of the work: the store is asked
+// for the one metric shown (not whole rows), and the JSON is written directly
+// (std::to_chars for numbers) rather than built as a json tree.
 #include "serve/sweep_feed.h"
 
 #include <algorithm>
-#include <set>
+#include <charconv>
+#include <cmath>
+#include <nlohmann/json.hpp>
 
 namespace hrm {
 namespace {
@@ -10,8 +15,23 @@ using json = nlohmann::json;
 
 constexpr const char* kColumns[] = {"val_ce", "train_ce", "lr", "grad_norm", "tokens", "wall_s"};
 
-// A number, or null (NaN and missing values are null in the store too).
-json Num(const std::optional<double>& v) { return v ? json(*v) : json(); }
+void AppendNumber(std::string& out, const std::optional<double>& v) {
+  if (!v || !std::isfinite(*v)) {  // NaN is NULL in the store; JSON has no inf
+    out += "null";
+    return;
+  }
+  char buf[32];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, *v).ptr);
+}
+
+void AppendInt(std::string& out, int64_t v) {
+  char buf[24];
+  out.append(buf, std::to_chars(buf, buf + sizeof buf, v).ptr);
+}
+
+void AppendString(std::string& out, const std::string& s) {
+  out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -33,10 +53,8 @@ bool IsEvalMetric(const std::string& metric) {
   for (const char* c : kColumns)
     if (metric == c) return true;
   if (metric.size() <= 6 || metric.size() > 70 || metric.compare(0, 6, "extra.") != 0) return false;
-  return metric.find_first_not_of(
-             "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-             "0123456789_.",
-             6) == std::string::npos;
+  return metric.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_",
+                                  6) == std::string::npos;
 }
 
 bool SweepFeed::Refresh(StoreReader& store, int64_t stamp) {
@@ -62,13 +80,13 @@ bool SweepFeed::Refresh(StoreReader& store, int64_t stamp) {
     RunRecord& r = run.rec;
     bool changed =
         r.status != s.status || r.step != s.step || r.attempts != s.attempts || r.error != s.error;
-    const int64_t held = r.evals.empty() ? -1 : r.evals.back().step;
+    const int64_t held = run.steps.empty() ? -1 : run.steps.back();
     if (s.last_eval_step && *s.last_eval_step > held) {
-      for (EvalRow& e : store.EvalsAfter(r.id, held)) {
+      for (const EvalRow& e : store.EvalsAfter(r.id, held)) {
         for (auto it = e.extra.begin(); e.extra.is_object() && it != e.extra.end(); ++it)
-          if (it->is_number() && !std::count(metrics_.begin(), metrics_.end(), "extra." + it.key()))
-            metrics_.push_back("extra." + it.key());
-        r.evals.push_back(std::move(e));
+          if (it->is_number()) extra_keys_.insert(it.key());
+        for (auto& [metric, column] : columns_) column[i].push_back(EvalMetric(e, metric));
+        run.steps.push_back(e.step);
         run.eval_stamp.push_back(stamp);
       }
       changed = true;
@@ -85,95 +103,157 @@ bool SweepFeed::Refresh(StoreReader& store, int64_t stamp) {
 }
 
 void SweepFeed::Load(StoreReader& store, int64_t stamp) {
-  std::optional<SweepRecord> sweep = store.LoadSweep(id_, /*with_extra=*/true);
-  if (!sweep) return;  // deleted meanwhile: the next refresh says so
-  sweep_ = static_cast<const SweepRow&>(*sweep);
   runs_.clear();
-  runs_.reserve(sweep->runs.size());
-  for (RunRecord& r : sweep->runs) {
+  index_.clear();
+  columns_.clear();
+  for (RunRecord& r : store.SweepRuns(id_)) {
     Run run;
     run.stamp = stamp;
-    run.eval_stamp.assign(r.evals.size(), stamp);
-    r.measurements.clear();  // the run's own endpoint serves them
+    index_[r.id] = runs_.size();
     run.rec = std::move(r);
     runs_.push_back(std::move(run));
   }
-  reset_stamp_ = stamp;
-  Summarize();
-}
-
-void SweepFeed::Summarize() {
-  // Keys with more than one value among the runs' configs: what a user
-  // colours and groups by.
-  std::map<std::string, std::set<std::string>> values;
-  for (const Run& run : runs_)
-    if (run.rec.config.is_object())
-      for (auto it = run.rec.config.begin(); it != run.rec.config.end(); ++it)
-        if (!it->is_structured()) values[it.key()].insert(it->dump());
-  keys_ = json::array();
-  for (const auto& [key, seen] : values) {
-    size_t with = 0;
-    for (const Run& run : runs_) with += run.rec.config.is_object() && run.rec.config.contains(key);
-    if (seen.size() > 1 || (with > 0 && with < runs_.size())) keys_.push_back(key);
+  // Every evaluation has a val_ce row (NULL when NaN): it gives the steps.
+  Column val(runs_.size());
+  size_t at = 0;
+  for (auto& v : store.EvalValues(id_, "val_ce")) {
+    if (!RunAt(v.run_id, &at)) continue;  // a run linked after SweepRuns read: the next load
+    runs_[at].steps.push_back(v.step);
+    runs_[at].eval_stamp.push_back(stamp);
+    val[at].push_back(v.value);
   }
-  std::set<std::string> extra;
-  for (const Run& run : runs_)
-    for (const EvalRow& e : run.rec.evals)
-      if (e.extra.is_object())
-        for (auto it = e.extra.begin(); it != e.extra.end(); ++it)
-          if (it->is_number()) extra.insert("extra." + it.key());
-  metrics_ = json::array();
-  for (const char* c : kColumns) metrics_.push_back(c);
-  for (const auto& m : extra) metrics_.push_back(m);
+  columns_["val_ce"] = std::move(val);
+  reset_stamp_ = stamp;
+  // Keys with more than one value among the runs' configs (or missing from
+  // some): what a user colours and groups by.
+  std::map<std::string, std::pair<std::string, bool>> seen;  // key -> (first value, varies)
+  std::map<std::string, size_t> present;
+  for (const Run& run : runs_) {
+    if (!run.rec.config.is_object()) continue;
+    for (auto it = run.rec.config.begin(); it != run.rec.config.end(); ++it) {
+      if (it->is_structured()) continue;
+      const std::string v = it->dump();
+      auto [at, added] = seen.try_emplace(it.key(), v, false);
+      if (!added && at->second.first != v) at->second.second = true;
+      ++present[it.key()];
+    }
+  }
+  keys_.clear();
+  for (const auto& [key, value] : seen)
+    if (value.second || present[key] < runs_.size()) keys_.push_back(key);
+  const std::vector<std::string> extra = store.EvalExtraKeys(id_);
+  extra_keys_ = std::set<std::string>(extra.begin(), extra.end());
 }
 
-json SweepFeed::View(int64_t since, const std::vector<std::string>& metrics) const {
+bool SweepFeed::RunAt(const std::string& id, size_t* at) const {
+  if (*at < runs_.size() && runs_[*at].rec.id == id) return true;  // rows come run by run
+  auto it = index_.find(id);
+  if (it == index_.end()) return false;
+  *at = it->second;
+  return true;
+}
+
+const SweepFeed::Column& SweepFeed::Values(StoreReader& store, const std::string& metric) {
+  auto it = columns_.find(metric);
+  if (it != columns_.end()) return it->second;
+  Column column(runs_.size());
+  for (size_t i = 0; i < runs_.size(); ++i) column[i].resize(runs_[i].steps.size());
+  size_t run = 0;
+  for (const auto& v : store.EvalValues(id_, metric)) {
+    if (!RunAt(v.run_id, &run)) continue;
+    const auto& steps = runs_[run].steps;
+    auto at = std::lower_bound(steps.begin(), steps.end(), v.step);
+    if (at != steps.end() && *at == v.step) column[run][at - steps.begin()] = v.value;
+  }
+  return columns_[metric] = std::move(column);
+}
+
+std::string SweepFeed::View(StoreReader& store, int64_t since,
+                            const std::vector<std::string>& metrics, int64_t cursor,
+                            const std::string& sweep) {
+  std::vector<const Column*> columns;  // per metric
+  for (const auto& m : metrics) columns.push_back(&Values(store, m));
+  const Column& val_ce = columns_.at("val_ce");
   const bool reset = since < reset_stamp_;
-  json runs = json::array(), evals = json::object();
-  for (const Run& run : runs_) {
+  std::string runs = "[", evals = "{";
+  for (size_t i = 0; i < runs_.size(); ++i) {
+    const Run& run = runs_[i];
     const RunRecord& r = run.rec;
     if (reset || run.stamp > since) {
       json config = json::object();
-      for (const auto& key : keys_) {
-        const std::string k = key.get<std::string>();
+      for (const auto& k : keys_)
         if (r.config.is_object() && r.config.contains(k)) config[k] = r.config[k];
-      }
       std::optional<double> last, best;
-      for (const EvalRow& e : r.evals)
-        if (e.val_ce) {
-          last = e.val_ce;
-          if (!best || *e.val_ce < *best) best = e.val_ce;
+      for (const auto& v : val_ce[i])
+        if (v) {
+          last = v;
+          if (!best || *v < *best) best = v;
         }
-      runs.push_back({{"id", r.id},
-                      {"label", r.label},
-                      {"position", r.position},
-                      {"model", r.model},
-                      {"status", ToString(r.status)},
-                      {"attempts", r.attempts},
-                      {"step", r.step ? json(*r.step) : json()},
-                      {"steps", r.config.is_object() ? r.config.value("steps", json()) : json()},
-                      {"error", r.error},
-                      {"config", std::move(config)},
-                      {"last_val_ce", Num(last)},
-                      {"best_val_ce", Num(best)}});
+      if (runs.size() > 1) runs += ",";
+      runs += "{\"id\":";
+      AppendString(runs, r.id);
+      runs += ",\"label\":";
+      AppendString(runs, r.label);
+      runs += ",\"position\":";
+      AppendInt(runs, r.position);
+      runs += ",\"model\":";
+      AppendString(runs, r.model);
+      runs += ",\"status\":\"";
+      runs += ToString(r.status);
+      runs += "\",\"attempts\":";
+      AppendInt(runs, r.attempts);
+      runs += ",\"step\":";
+      AppendNumber(runs, r.step ? std::optional<double>(double(*r.step)) : std::nullopt);
+      runs += ",\"steps\":";
+      runs += r.config.is_object() ? r.config.value("steps", json()).dump() : "null";
+      runs += ",\"error\":";
+      AppendString(runs, r.error);
+      runs += ",\"config\":";
+      runs += config.dump(-1, ' ', false, json::error_handler_t::replace);
+      runs += ",\"last_val_ce\":";
+      AppendNumber(runs, last);
+      runs += ",\"best_val_ce\":";
+      AppendNumber(runs, best);
+      runs += "}";
     }
     // Stamps ascend with the rows: the new rows are a suffix.
     const size_t first =
         reset ? 0
               : size_t(std::upper_bound(run.eval_stamp.begin(), run.eval_stamp.end(), since) -
                        run.eval_stamp.begin());
-    if (first == r.evals.size()) continue;
-    json cols = json::object();
-    json& steps = cols["step"] = json::array();
-    for (size_t i = first; i < r.evals.size(); ++i) steps.push_back(r.evals[i].step);
-    for (const auto& m : metrics) {
-      json& col = cols[m] = json::array();
-      for (size_t i = first; i < r.evals.size(); ++i) col.push_back(Num(EvalMetric(r.evals[i], m)));
+    if (first == run.steps.size()) continue;
+    if (evals.size() > 1) evals += ",";
+    AppendString(evals, r.id);
+    evals += ":{\"step\":[";
+    for (size_t e = first; e < run.steps.size(); ++e) {
+      if (e > first) evals += ",";
+      AppendInt(evals, run.steps[e]);
     }
-    evals[r.id] = std::move(cols);
+    evals += "]";
+    for (size_t m = 0; m < metrics.size(); ++m) {
+      evals += ",\"" + metrics[m] + "\":[";  // checked by IsEvalMetric: nothing to escape
+      for (size_t e = first; e < run.steps.size(); ++e) {
+        if (e > first) evals += ",";
+        AppendNumber(evals, (*columns[m])[i][e]);
+      }
+      evals += "]";
+    }
+    evals += "}";
   }
-  return {{"reset", reset},      {"sweep_id", id_},         {"keys", keys_},
-          {"metrics", metrics_}, {"runs", std::move(runs)}, {"evals", std::move(evals)}};
+  json available = json::array();
+  for (const char* c : kColumns) available.push_back(c);
+  for (const auto& k : extra_keys_) available.push_back("extra." + k);
+  std::string out = "{\"cursor\":";
+  AppendInt(out, cursor);
+  out += ",\"reset\":";
+  out += reset ? "true" : "false";
+  out += ",\"sweep_id\":";
+  AppendInt(out, id_);
+  out += ",\"sweep\":" + sweep;
+  out += ",\"keys\":" + json(keys_).dump();
+  out += ",\"metrics\":" + available.dump();
+  out += ",\"runs\":" + runs + "],\"evals\":" + evals + "}}";
+  return out;
 }
 
 }  // namespace hrm

@@ -5,8 +5,9 @@
 // its cursor and never receives a row twice.
 #pragma once
 
-#include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -32,28 +33,38 @@ class SweepFeed {
   // Returns false when the store has no such sweep.
   bool Refresh(StoreReader& store, int64_t stamp);
 
-  // What a client that has seen cursor `since` lacks, as JSON (the format is
-  // in README.md, "hrm serve"): when `since` precedes this feed's last full
-  // load every run and row ("reset": true), otherwise the runs changed and
-  // the rows added after it; evaluation columns only for `metrics`.
-  nlohmann::json View(int64_t since, const std::vector<std::string>& metrics) const;
+  // What a client that has seen cursor `since` lacks, as JSON text (the
+  // format is in README.md, "hrm serve"): when `since` precedes this feed's
+  // last full load every run and row ("reset": true), otherwise the runs
+  // changed and the rows added after it; evaluation columns only for
+  // `metrics`. `cursor` and `sweep` (JSON) are sent as they are.
+  std::string View(StoreReader& store, int64_t since, const std::vector<std::string>& metrics,
+                   int64_t cursor, const std::string& sweep);
 
  private:
   struct Run {
-    RunRecord rec;
+    RunRecord rec;                    // the run's row; its evaluations are below
     int64_t stamp = 0;                // last change to the run's row
-    std::vector<int64_t> eval_stamp;  // per evaluation (ascending, like rec.evals)
+    std::vector<int64_t> steps;       // its evaluations' steps, ascending
+    std::vector<int64_t> eval_stamp;  // per evaluation: when it arrived
   };
+  // A metric per run and evaluation (aligned with Run::steps), read from the
+  // store the first time a client asks for it; val_ce always.
+  using Column = std::vector<std::vector<std::optional<double>>>;
+
   void Load(StoreReader& store, int64_t stamp);
-  void Summarize();
+  // Sets *at to the index of run `id`, trying *at first; false if unknown.
+  bool RunAt(const std::string& id, size_t* at) const;
+  const Column& Values(StoreReader& store, const std::string& metric);
 
   int64_t id_;
   int64_t data_version_ = -1;
   int64_t reset_stamp_ = 0;  // the last full load
-  SweepRow sweep_;
   std::vector<Run> runs_;
-  nlohmann::json keys_;     // config keys whose value differs between runs
-  nlohmann::json metrics_;  // metrics any evaluation has (columns, then extra.*)
+  std::unordered_map<std::string, size_t> index_;  // run id -> runs_ index
+  std::vector<std::string> keys_;                  // config keys whose value differs between runs
+  std::set<std::string> extra_keys_;               // numbers seen in extra
+  std::map<std::string, Column> columns_;          // by metric
 };
 
 }  // namespace hrm

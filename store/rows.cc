@@ -9,6 +9,11 @@ const char* const kRunColumns =
     "r.provenance, r.runner_pid, r.runner_host, r.created_at, r.started_at, r.finished_at, "
     "r.updated_at";
 
+const char* const kRunColumnsWithoutProvenance =
+    "r.id, r.config, r.model, r.kind, r.status, r.attempts, r.step, r.run_dir, r.error, "
+    "NULL, r.runner_pid, r.runner_host, r.created_at, r.started_at, r.finished_at, "
+    "r.updated_at";
+
 const char* const kEvalColumns =
     "e.step, e.val_ce, e.train_ce, e.lr, e.grad_norm, e.tokens, e.wall_s, e.extra";
 

@@ -22,6 +22,9 @@ json JsonColumn(const SQLite::Column& c, const std::string& where);
 
 // The columns of `runs` (alias r) that ReadRun expects, in order.
 extern const char* const kRunColumns;
+// The same, with NULL for provenance: for loading many runs, where parsing
+// each one's provenance would be most of the cost and nobody reads it.
+extern const char* const kRunColumnsWithoutProvenance;
 RunRow ReadRun(SQLite::Statement& q, int first, const std::string& store_path);
 
 // The columns of `evals` (alias e, without run_id) that ReadEval expects.

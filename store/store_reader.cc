@@ -131,29 +131,24 @@ std::optional<SweepRecord> StoreReader::LoadSweep(int64_t id, bool with_extra) {
   static_cast<SweepRow&>(sweep) = std::move(*row);
   try {
     SQLite::Database& db = store_->db();
+    sweep.runs = SweepRuns(id);
     std::unordered_map<std::string, size_t> index;
-    SQLite::Statement runs(db, std::string("SELECT sr.position, sr.label, ") + rows::kRunColumns +
-                                   " FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id "
-                                   "WHERE sr.sweep_id = ? ORDER BY sr.position, r.id");
-    runs.bind(1, id);
-    while (runs.executeStep()) {
-      RunRecord r;
-      static_cast<RunRow&>(r) = rows::ReadRun(runs, 2, path_);
-      r.position = runs.getColumn(0).getInt64();
-      r.label = Text(runs.getColumn(1));
-      index[r.id] = sweep.runs.size();
-      sweep.runs.push_back(std::move(r));
-    }
+    for (size_t i = 0; i < sweep.runs.size(); ++i) index[sweep.runs[i].id] = i;
 
     SQLite::Statement evals(db, std::string("SELECT e.run_id, ") + rows::kEvalColumns +
                                     " FROM sweep_runs sr JOIN evals e ON e.run_id = sr.run_id "
                                     "WHERE sr.sweep_id = ?");
     evals.bind(1, id);
     const std::string where = "store " + path_ + ": sweep " + sweep.name;
+    // Rows come grouped by run: look the run up when the id changes.
+    RunRecord* r = nullptr;
     while (evals.executeStep()) {
-      RunRecord& r = sweep.runs[index.at(evals.getColumn(0).getString())];
-      if (r.evals.empty()) r.evals.reserve(32);  // one allocation for a typical curve
-      r.evals.push_back(rows::ReadEval(evals, 1, where, with_extra));
+      const char* id = evals.getColumn(0).getText();
+      if (!r || r->id != id) {
+        r = &sweep.runs[index.at(id)];
+        if (r->evals.empty()) r->evals.reserve(32);  // one allocation for a typical curve
+      }
+      r->evals.push_back(rows::ReadEval(evals, 1, where, with_extra));
     }
 
     SQLite::Statement meas(db,
@@ -167,10 +162,32 @@ std::optional<SweepRecord> StoreReader::LoadSweep(int64_t id, bool with_extra) {
   } catch (const SQLite::Exception& e) {
     Fail("loading sweep " + sweep.name, e);
   }
+  auto by_step = [](const EvalRow& a, const EvalRow& b) { return a.step < b.step; };
   for (auto& r : sweep.runs)
-    std::sort(r.evals.begin(), r.evals.end(),
-              [](const EvalRow& a, const EvalRow& b) { return a.step < b.step; });
+    if (!std::is_sorted(r.evals.begin(), r.evals.end(), by_step))
+      std::sort(r.evals.begin(), r.evals.end(), by_step);
   return sweep;
+}
+
+std::vector<RunRecord> StoreReader::SweepRuns(int64_t id) {
+  std::vector<RunRecord> out;
+  try {
+    SQLite::Statement q(store_->db(), std::string("SELECT sr.position, sr.label, ") +
+                                          rows::kRunColumnsWithoutProvenance +
+                                          " FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id "
+                                          "WHERE sr.sweep_id = ? ORDER BY sr.position, r.id");
+    q.bind(1, id);
+    while (q.executeStep()) {
+      RunRecord r;
+      static_cast<RunRow&>(r) = rows::ReadRun(q, 2, path_);
+      r.position = q.getColumn(0).getInt64();
+      r.label = Text(q.getColumn(1));
+      out.push_back(std::move(r));
+    }
+  } catch (const SQLite::Exception& e) {
+    Fail("listing the runs of sweep " + std::to_string(id), e);
+  }
+  return out;
 }
 
 const SweepRecord* StoreReader::FindSweep(const std::string& grid) {
@@ -198,6 +215,56 @@ const SweepRecord* StoreReader::FindSweep(const std::string& grid) {
   if (id)
     if (auto sweep = LoadSweep(*id)) found = std::make_unique<SweepRecord>(std::move(*sweep));
   return (cache_[grid] = std::move(found)).get();
+}
+
+std::vector<std::string> StoreReader::EvalExtraKeys(int64_t sweep_id) {
+  std::vector<std::string> out;
+  try {
+    // One run per model (the furthest along) stands for its model: the
+    // statistics an evaluation records depend on the model only.
+    SQLite::Statement q(store_->db(),
+                        "WITH rep AS (SELECT r.id, max(coalesce(r.step, -1)) FROM sweep_runs sr "
+                        "JOIN runs r ON r.id = sr.run_id WHERE sr.sweep_id = ? GROUP BY r.model) "
+                        "SELECT DISTINCT j.key FROM rep JOIN evals e ON e.run_id = rep.id AND "
+                        "e.step = (SELECT max(step) FROM evals WHERE run_id = rep.id), "
+                        "json_each(e.extra) j WHERE e.extra IS NOT NULL AND json_valid(e.extra) "
+                        "AND j.type IN ('integer', 'real') ORDER BY j.key");
+    q.bind(1, sweep_id);
+    while (q.executeStep()) out.push_back(Text(q.getColumn(0)));
+  } catch (const SQLite::Exception& e) {
+    Fail("listing the extra keys of sweep " + std::to_string(sweep_id), e);
+  }
+  return out;
+}
+
+std::vector<StoreReader::EvalValue> StoreReader::EvalValues(int64_t sweep_id,
+                                                            const std::string& metric) {
+  // A column by name from the schema's list, or a number in extra by a bound
+  // JSON path: nothing from the caller becomes SQL text.
+  std::string value;
+  for (const char* column : {"val_ce", "train_ce", "lr", "grad_norm", "tokens", "wall_s"})
+    if (metric == column) value = std::string("e.") + column;
+  const bool extra = value.empty();
+  if (extra && metric.compare(0, 6, "extra.") != 0)
+    throw StoreError("store " + path_ + ": no evaluation metric '" + metric + "'");
+  if (extra)
+    value =
+        "CASE WHEN json_valid(e.extra) AND json_type(e.extra, ?1) IN ('integer', 'real') "
+        "THEN json_extract(e.extra, ?1) END";
+  std::vector<EvalValue> out;
+  try {
+    SQLite::Statement q(store_->db(), "SELECT e.run_id, e.step, " + value +
+                                          " FROM sweep_runs sr JOIN evals e ON e.run_id = "
+                                          "sr.run_id WHERE sr.sweep_id = ?2 ORDER BY sr.run_id, "
+                                          "e.step");  // the indexes' order: no sort
+    if (extra) q.bind(1, "$.\"" + metric.substr(6) + "\"");
+    q.bind(2, sweep_id);
+    while (q.executeStep())
+      out.push_back({Text(q.getColumn(0)), q.getColumn(1).getInt64(), OptDouble(q.getColumn(2))});
+  } catch (const SQLite::Exception& e) {
+    Fail("reading " + metric + " of sweep " + std::to_string(sweep_id), e);
+  }
+  return out;
 }
 
 std::vector<RunSummary> StoreReader::RunSummaries(int64_t sweep_id) {

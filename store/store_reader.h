@@ -31,7 +31,8 @@ class StoreReader {
   std::optional<SweepRow> GetSweep(int64_t id);
   // The sweep with all its runs, their evaluations and measurements, or
   // nullopt. `with_extra` also parses each evaluation's extra JSON (HRM gate
-  // statistics), which reports do not need.
+  // statistics), which reports do not need. Runs come without provenance
+  // (GetRun has it).
   std::optional<SweepRecord> LoadSweep(int64_t id, bool with_extra = false);
 
   // For reports: the sweep of grid `grid` (e.g. "equal_param"): one whose
@@ -41,6 +42,23 @@ class StoreReader {
   // kept; nullptr when the store has none. `grid` may list alternatives,
   // "hlrole|equal_param": the first one found.
   const SweepRecord* FindSweep(const std::string& grid);
+
+  // The numbers in the extra JSON of the sweep's evaluations (HRM's gate and
+  // state statistics), as the last evaluation of one run per model has them:
+  // their keys, sorted.
+  std::vector<std::string> EvalExtraKeys(int64_t sweep_id);
+  // One metric of every evaluation of the sweep's runs, ordered by run and
+  // step: a column (val_ce, train_ce, lr, grad_norm, tokens, wall_s) or
+  // "extra.KEY" (null where an evaluation has no such number). A sweep's
+  // view reads the one metric it shows rather than whole rows.
+  struct EvalValue {
+    std::string run_id;
+    int64_t step = 0;
+    std::optional<double> value;
+  };
+  std::vector<EvalValue> EvalValues(int64_t sweep_id, const std::string& metric);
+  // The sweep's runs in grid order, without evaluations or measurements.
+  std::vector<RunRecord> SweepRuns(int64_t sweep_id);
 
   // The sweep's runs in grid order with their last evaluation (RunStore's).
   std::vector<RunSummary> RunSummaries(int64_t sweep_id);
