@@ -284,6 +284,15 @@ TEST(ServeApi, EveryEndpointAnswersFromTheStoreAndUpdatesSendOnlyNewRows) {
   EXPECT_EQ(next["evals"][ids[1]]["step"], json({0}));
   EXPECT_FALSE(next["evals"].contains(ids[2]));
 
+  // The store vacuumed under the server: same answers, nothing re-sent.
+  s.store().db().exec("VACUUM");
+  const json after_vacuum =
+      Get(port, view_url + "?since=" + std::to_string(int64_t(next["cursor"]))).Json();
+  EXPECT_FALSE(after_vacuum["reset"].get<bool>());
+  EXPECT_TRUE(after_vacuum["runs"].empty());
+  EXPECT_TRUE(after_vacuum["evals"].empty());
+  EXPECT_EQ(Get(port, view_url + "?since=0").Json()["evals"][ids[0]]["step"], json({0, 50, 100}));
+
   const Answer run = Get(port, "/api/runs/" + ids[0]);
   ASSERT_EQ(run.status, 200) << run.body;
   const json r = run.Json();
