@@ -417,6 +417,15 @@ TEST(ServeStart, AMissingOrForeignStoreOrABusyPortIsAClearError) {
   EXPECT_NE(ReadFile(log).find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
             std::string::npos)
       << ReadFile(log);
+  // Listening beyond this machine works, and says so loudly.
+  std::ofstream(log, std::ios::trunc).close();
+  const pid_t open = Spawn(
+      {HRM_BINARY, "serve", "--store", s.path(), "--host", "0.0.0.0", "--port", "0"}, log, log);
+  const std::string port = WaitForMatch(log, "http://0\\.0\\.0\\.0:(\\d+)/", 30);
+  EXPECT_NE(ReadFile(log).find("WARNING: listening on 0.0.0.0"), std::string::npos)
+      << ReadFile(log);
+  EXPECT_EQ(Get(std::stoi("0" + port), "/api/sweeps").status, 200);
+  Kill(open);
   EXPECT_EQ(serve({"--store", s.path(), "--host", "not-an-address"}), 2);
   EXPECT_NE(ReadFile(log).find("not an IP address"), std::string::npos) << ReadFile(log);
 }
