@@ -161,9 +161,10 @@ int main(int argc, char** argv) {
       SQLite::Statement q(writer->db(),
                           "INSERT INTO evals (run_id, step, val_ce) VALUES (?, ?, 4.0)");
       SQLite::Statement s(writer->db(), "UPDATE runs SET step = ? WHERE id = ?");
-      for (int i = 0; i < 100; ++i) {
+      const int fresh = std::min(100, runs);  // runs with a new row, spread over the sweep
+      for (int i = 0; i < fresh; ++i) {
         char id[16];
-        std::snprintf(id, sizeof id, "%012x", i * (runs / 100));
+        std::snprintf(id, sizeof id, "%012x", i * (runs / fresh));
         q.bind(1, id);
         q.bind(2, step);
         q.exec();

@@ -569,6 +569,19 @@ TEST(ServeLive, SweepPageGrowsWithoutReloadWhileTheRunnerIsKilledAndRestarted) {
   EXPECT_EQ(browser.Eval("window.hrmTestMarker"), 1);
   EXPECT_EQ(browser.Eval("document.querySelectorAll('#runs tbody tr').length"), 3);
   EXPECT_EQ(browser.Eval("document.querySelectorAll('.uplot').length"), 1);
+  // The HRM run's page: its curves and the step trace of its last evaluation.
+  const json view = Get(server.port(), "/api/sweeps/1?since=0").Json();
+  ASSERT_EQ(view["runs"][0]["label"], "HRM");
+  const std::string hrm_run = view["runs"][0]["id"];
+  browser.Call("Page.navigate",
+               {{"url", "http://127.0.0.1:" + std::to_string(server.port()) + "/runs/" + hrm_run}});
+  const auto loaded = Clock::now() + std::chrono::seconds(30);
+  while (browser.Eval("document.querySelectorAll('.uplot').length") < 3 && Clock::now() < loaded)
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_GE(browser.Eval("document.querySelectorAll('.uplot').length"), 3);  // CE, lr, grad norm
+  EXPECT_GE(browser.Eval("document.querySelectorAll('table').length"), 2);   // trace, history
+  EXPECT_NE(browser.Eval("document.body.innerText").get<std::string>().find("gate_L_steps"),
+            std::string::npos);
   const std::vector<std::string> console = browser.Console();
   EXPECT_TRUE(console.empty()) << console.front();
   EXPECT_TRUE(server.Alive());

@@ -18,7 +18,7 @@ function el(tag, attrs, ...children) {
     if (k === "onclick" || k === "onchange" || k === "oninput") e[k] = v;
     else if (v !== null && v !== undefined && v !== false) e.setAttribute(k, v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === null || c === undefined) continue;
     e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -457,7 +457,7 @@ function runPage(id) {
       const name = present.map(metricName).join(" / ");
       if (!st.charts.has(name)) {
         const box = el("div", {class: "chart"});
-        const readout = el("div", {id: "readout"});
+        const readout = el("div", {class: "readout"});
         curves.append(el("h3", {}, name), box, readout);
         st.charts.set(name, new Chart(box, name, readout));
       }
