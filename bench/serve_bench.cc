@@ -180,9 +180,8 @@ int main(int argc, char** argv) {
     const auto update_time =
         Time([&] { u = get(dashboard, "/api/sweeps/1?since=" + std::to_string(cursor)); });
     update_bytes = u.body.size();
-    update.Add(update_time, Time([&] {
-                 new_rows = ReadRows(path, " AND e.step = " + std::to_string(step));
-               }));
+    update.Add(update_time,
+               Time([&] { new_rows = ReadRows(path, " AND e.step = " + std::to_string(step)); }));
   }
   std::printf("median of %d; ms (serve / sqlite3 reading the same rows)   %9s %9s %9s %9s\n",
               repeat, "wall", "sqlite3", "cpu", "sqlite3");

@@ -131,8 +131,8 @@ struct SweepSummary {
 struct SweepOverview {
   SweepRow sweep;
   SweepSummary status;
-  int64_t steps_done = 0;   // over its runs: done runs count their configured steps
-  int64_t steps_total = 0;  // sum of the runs' configured steps
+  int64_t steps_done = 0;     // over its runs: done runs count their configured steps
+  int64_t steps_total = 0;    // sum of the runs' configured steps
   std::string first_started;  // earliest start of any of its runs; empty if none
 };
 

@@ -17,8 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using rows::kRunColumns;
-using rows::OptInt;
 using rows::OptDouble;
+using rows::OptInt;
 using rows::ReadRun;
 using rows::Text;
 
@@ -314,7 +314,8 @@ std::vector<EvalRow> RunStore::EvalHistory(const std::string& run_id) {
     q.bind(1, run_id);
     std::vector<EvalRow> out;
     while (q.executeStep()) {
-      out.push_back(rows::ReadEval(q, 0, "store " + path_ + ": run " + run_id, /*with_extra=*/true));
+      out.push_back(
+          rows::ReadEval(q, 0, "store " + path_ + ": run " + run_id, /*with_extra=*/true));
     }
     return out;
   });
