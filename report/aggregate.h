@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "base/config.h"
-#include "report/store_reader.h"
+#include "store/store_reader.h"
 #include "report/table_spec.h"
 
 namespace hrm {
@@ -22,12 +22,11 @@ bool MatchesConfig(const json& config, const json& match);
 json GroupFields(const json& config, const std::vector<std::string>& fields);
 
 // The identity fields but the seed of a run's config as text (what
-// GroupFields(config, {}) holds), computed once per run: runs that differ only
-// in their seed share it.
-const std::string& SeedGroupKey(const RunRecord& run);
+// GroupFields(config, {}) holds): runs that differ only in their seed share it.
+std::string SeedGroupKey(const RunRecord& run);
 
 // True for statuses whose values may still change: pending, running, interrupted.
-bool IsUnfinished(const std::string& status);
+bool IsUnfinished(RunStatus status);
 
 // A run's value of eval metric `metric` at `at`. nullopt when the run has no
 // such value yet, or never will (it ended before reaching the point).

@@ -89,7 +89,7 @@ Table BuildStepTraceTable(const TableSpec& spec, StoreReader& store, const Build
   const RunRecord* run = nullptr;
   if (sweep)
     for (const auto& r : sweep->runs)
-      if (MatchesConfig(r.config, match) && HasTrace(r) && (!run || (run->status != "done" && r.status == "done")))
+      if (MatchesConfig(r.config, match) && HasTrace(r) && (!run || (run->status != RunStatus::kDone && r.status == RunStatus::kDone)))
         run = &r;
 
   std::map<int64_t, std::map<std::string, double>> steps;  // step -> metric -> value
@@ -118,7 +118,7 @@ Table BuildStepTraceTable(const TableSpec& spec, StoreReader& store, const Build
   }
   if (run)
     t.notes.push_back("Trace of run " + run->id + " (" + DescribeModel(run->config) + ", " +
-                      run->status + ").");
+                      ToString(run->status) + ").");
   else
     t.notes.push_back("No " + spec.rows[0].label + " run with a step trace (trace.* measurements) "
                       "in sweep " + spec.sweep + " yet.");

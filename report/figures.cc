@@ -79,7 +79,7 @@ Figure BuildFigure(const FigureSpec& spec, StoreReader& store) {
       std::vector<std::map<int64_t, std::vector<double>>> by_step;
       for (const auto& run : sweep->runs) {
         if (!MatchesConfig(run.config, panel.match)) continue;
-        const std::string& key = SeedGroupKey(run);
+        const std::string key = SeedGroupKey(run);
         auto [it, added] = index.emplace(key, chart.series.size());
         if (added) {
           chart.series.push_back({panel.series_label.empty()

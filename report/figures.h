@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "base/config.h"
-#include "report/store_reader.h"
+#include "store/store_reader.h"
 
 namespace hrm {
 

@@ -75,6 +75,14 @@ std::string PaperReportHtml(const std::string& store_path,
   return HtmlDocument("hrm report — hierarchical vs flat iteration", body);
 }
 
+std::string PaperReportPage(StoreReader& store, const BuildOptions& options) {
+  std::vector<Table> tables;
+  for (const auto& spec : PaperTables()) tables.push_back(BuildTable(spec, store, options));
+  std::vector<Figure> figures;
+  for (const auto& spec : PaperFigures()) figures.push_back(BuildFigure(spec, store));
+  return PaperReportHtml(store.path(), store.StatusCounts(), tables, figures);
+}
+
 std::vector<std::string> WritePaperReport(StoreReader& store, const std::string& dir,
                                           const BuildOptions& options) {
   std::error_code ec;

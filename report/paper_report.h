@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "report/figures.h"
-#include "report/store_reader.h"
+#include "store/store_reader.h"
 #include "report/table.h"
 #include "report/table_builder.h"
 
@@ -18,9 +18,13 @@ namespace hrm {
 // and one self-contained report.html with all of them. Each file appears
 // whole (written beside, then renamed). Returns the paths written,
 // report.html last.
-// Throws StoreReadError, or std::runtime_error naming a file it cannot write.
+// Throws StoreError, or std::runtime_error naming a file it cannot write.
 std::vector<std::string> WritePaperReport(StoreReader& store, const std::string& dir,
                                           const BuildOptions& options);
+
+// The report.html page built from the store as it is now (what `hrm serve`
+// shows at /report): the same tables and figures, nothing written.
+std::string PaperReportPage(StoreReader& store, const BuildOptions& options);
 
 // The report.html page: the store's run counts, a table of contents, then
 // every table with each figure after the table it illustrates.

@@ -76,7 +76,7 @@ int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err) {
       const Figure f = BuildFigure(*figure, store);
       Emit(o, format == "svg" ? FigureSvg(f) : HtmlDocument(f.title, FigureHtmlSection(f)), out);
     }
-  } catch (const StoreReadError& e) {
+  } catch (const StoreError& e) {
     err << "hrm report: " << e.what() << "\n";
     return kExitUsage;
   } catch (const std::exception& e) {

@@ -56,7 +56,7 @@ std::vector<Group> GroupRuns(const std::vector<const RunRecord*>& runs,
 std::string StatusWord(const std::vector<Group>& groups) {
   std::set<std::string> seen;
   for (const auto& g : groups)
-    for (const RunRecord* r : g) seen.insert(r->status);
+    for (const RunRecord* r : g) seen.insert(ToString(r->status));
   for (const char* s : {"running", "interrupted", "pending", "diverged", "failed"})
     if (seen.count(s)) return s;
   return "—";
@@ -118,7 +118,7 @@ CellValue ConfigCell(const ColumnSpec& col, const json& config) {
 CellValue StatusCell(const std::vector<Group>& groups) {
   std::map<std::string, int> counts;
   for (const auto& g : groups)
-    for (const RunRecord* r : g) ++counts[r->status];
+    for (const RunRecord* r : g) ++counts[ToString(r->status)];
   CellValue c;
   if (counts.size() == 1) {
     c.text = counts.begin()->first;
@@ -152,8 +152,8 @@ CellValue MetricCell(const std::vector<Group>& groups, const ColumnSpec& col, co
       // a final or best value of an unfinished run may.
       const bool fixed_point = col.kind == ColumnKind::kEval && col.at.kind == CurvePoint::kFraction;
       if (IsUnfinished(r->status) && (!v || !fixed_point)) c.provisional = true;
-      c.diverged |= r->status == "diverged";
-      c.failed |= r->status == "failed";
+      c.diverged |= r->status == RunStatus::kDiverged;
+      c.failed |= r->status == RunStatus::kFailed;
     }
     if (values.empty()) continue;
     only = MeanStd(values);
@@ -473,7 +473,7 @@ std::string SweepNote(const std::string& grid, const SweepRecord* sweep) {
     return "No sweep of grid " + names + " in this store yet (hrm sweep grids/" + first + ".yaml).";
   }
   std::map<std::string, int> counts;
-  for (const auto& r : sweep->runs) ++counts[r.status];
+  for (const auto& r : sweep->runs) ++counts[ToString(r.status)];
   const size_t n = sweep->runs.size();
   std::string s = "Data: sweep " + sweep->name + ", " + std::to_string(n) + (n == 1 ? " run" : " runs");
   std::string parts;

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "report/store_reader.h"
+#include "store/store_reader.h"
 #include "report/table.h"
 #include "report/table_spec.h"
 
@@ -18,7 +18,7 @@ struct BuildOptions {
 
 // Builds `spec` (through spec.build when set). Rows whose runs are missing
 // show "—"; unfinished, diverged and failed runs are marked (see the notes
-// each table carries). Throws StoreReadError only when the store cannot be read.
+// each table carries). Throws StoreError only when the store cannot be read.
 Table BuildTable(const TableSpec& spec, StoreReader& store, const BuildOptions& options);
 
 // The number one cell of `column` holds for the runs of sweep `sweep`

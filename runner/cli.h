@@ -19,6 +19,7 @@ void RegisterGridCommands(CLI::App& app, int* rc);     // grid                (r
 void RegisterModelCommands(CLI::App& app, int* rc);    // generate, export, import, reproduce
                                                        //                     (runner/cli_model.cc)
 void RegisterReportCommands(CLI::App& app, int* rc);   // report              (runner/cli_report.cc)
+void RegisterServeCommands(CLI::App& app, int* rc);    // serve               (runner/cli_serve.cc)
 void RegisterSweepCommands(CLI::App& app, int* rc);    // sweep, status, show (runner/cli_sweep.cc)
 
 }  // namespace hrm

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   hrm::RegisterGridCommands(app, &rc);
   hrm::RegisterModelCommands(app, &rc);
   hrm::RegisterReportCommands(app, &rc);
+  hrm::RegisterServeCommands(app, &rc);
   hrm::RegisterSweepCommands(app, &rc);
   try {
     app.parse(argc, argv);

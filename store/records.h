@@ -1,5 +1,6 @@
-// What the store holds, as plain structs: sweeps, runs, evaluations and the
-// status summaries `hrm status` prints. Torch-free.
+// What the store holds, as plain structs: sweeps, runs, evaluations, the
+// status summaries `hrm status` prints, and the whole-sweep records reports
+// and the dashboard read (store/store_reader.h). Torch-free.
 #pragma once
 
 #include <array>
@@ -29,6 +30,17 @@ struct SweepSpec {
   std::string grid_sha256;
   std::string profile;                 // empty: none
   std::vector<std::string> overrides;  // "key=value", as given
+};
+
+// One row of `sweeps`.
+struct SweepRow {
+  int64_t id = 0;
+  std::string name;
+  std::string grid_path;
+  std::string grid_sha256;
+  std::string profile;  // empty: none
+  json overrides = json::array();
+  std::string created_at, updated_at;
 };
 
 // A run as the runner defines it: identity and resolved config.
@@ -72,6 +84,38 @@ struct EvalRow {
   json extra;  // object of the other keys (HRM gate/state statistics); null if none
 };
 
+// One row of `measurements`: a protocol's metric; extra holds its other keys
+// ({} when none).
+struct MeasurementRow {
+  std::string metric;
+  std::optional<double> value;
+  json extra = json::object();
+};
+
+// One row of `run_events`: a lifecycle event (started, interrupted, finished,
+// diverged, error) as logged.
+struct RunEventRow {
+  int64_t log_offset = 0;
+  std::string event;
+  std::optional<int64_t> step;
+  std::string time;
+  json body;
+};
+
+// A run of a sweep with everything recorded about it: what reports and the
+// dashboard read.
+struct RunRecord : RunRow {
+  int64_t position = 0;                      // in the sweep's grid
+  std::string label;                         // the grid's name for it
+  std::vector<EvalRow> evals;                // ascending step
+  std::vector<MeasurementRow> measurements;  // by metric, then extra
+};
+
+// A sweep with all its runs, in grid order.
+struct SweepRecord : SweepRow {
+  std::vector<RunRecord> runs;
+};
+
 // A sweep and how many of its runs are in each status.
 struct SweepSummary {
   int64_t id = 0;
@@ -80,6 +124,16 @@ struct SweepSummary {
   std::array<int64_t, kRunStatusCount> count{};  // indexed by RunStatus
 
   int64_t Count(RunStatus s) const { return count[static_cast<int>(s)]; }
+};
+
+// A sweep as the dashboard lists it: its row, its runs by status, and how far
+// its training has got.
+struct SweepOverview {
+  SweepRow sweep;
+  SweepSummary status;
+  int64_t steps_done = 0;     // over its runs: done runs count their configured steps
+  int64_t steps_total = 0;    // sum of the runs' configured steps
+  std::string first_started;  // earliest start of any of its runs; empty if none
 };
 
 // One line of `hrm status` for a run of a sweep.

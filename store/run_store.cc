@@ -9,62 +9,20 @@
 #include <filesystem>
 #include <utility>
 
+#include "store/rows.h"
 #include "store/schema_sql.h"
 
 namespace hrm {
 namespace {
 
 namespace fs = std::filesystem;
+using rows::kRunColumns;
+using rows::OptDouble;
+using rows::OptInt;
+using rows::ReadRun;
+using rows::Text;
 
 constexpr int kBusyTimeoutMs = 5000;
-
-// The columns ReadRun expects, in order.
-constexpr const char* kRunColumns =
-    "r.id, r.config, r.model, r.kind, r.status, r.attempts, r.step, r.run_dir, r.error, "
-    "r.provenance, r.runner_pid, r.runner_host, r.created_at, r.started_at, r.finished_at, "
-    "r.updated_at";
-
-std::string Text(const SQLite::Column& c) { return c.isNull() ? std::string() : c.getString(); }
-
-std::optional<int64_t> OptInt(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getInt64();
-}
-
-std::optional<double> OptDouble(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getDouble();
-}
-
-// A JSON column; NULL reads as null. `where` names the row for the message.
-json JsonColumn(const SQLite::Column& c, const std::string& where) {
-  if (c.isNull()) return nullptr;
-  json j = json::parse(c.getString(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw StoreError(where + ": column " + c.getName() + " is not valid JSON");
-  return j;
-}
-
-RunRow ReadRun(SQLite::Statement& q, int first, const std::string& store_path) {
-  RunRow r;
-  r.id = q.getColumn(first).getString();
-  const std::string where = "store " + store_path + ": run " + r.id;
-  r.config = JsonColumn(q.getColumn(first + 1), where);
-  r.model = Text(q.getColumn(first + 2));
-  r.kind = Text(q.getColumn(first + 3));
-  r.status = ParseRunStatus(q.getColumn(first + 4).getString());
-  r.attempts = q.getColumn(first + 5).getInt64();
-  r.step = OptInt(q.getColumn(first + 6));
-  r.run_dir = Text(q.getColumn(first + 7));
-  r.error = Text(q.getColumn(first + 8));
-  r.provenance = JsonColumn(q.getColumn(first + 9), where);
-  r.runner_pid = OptInt(q.getColumn(first + 10));
-  r.runner_host = Text(q.getColumn(first + 11));
-  r.created_at = Text(q.getColumn(first + 12));
-  r.started_at = Text(q.getColumn(first + 13));
-  r.finished_at = Text(q.getColumn(first + 14));
-  r.updated_at = Text(q.getColumn(first + 15));
-  return r;
-}
 
 // meta.schema_version, or 0 if the file has no meta table.
 int ReadSchemaVersion(SQLite::Database& db, const std::string& path) {
@@ -152,9 +110,13 @@ std::unique_ptr<RunStore> RunStore::Open(const std::string& path, Mode mode) {
         throw StoreError("store " + path + ": cannot create directory " + dir.string() + ": " +
                          ec.message());
     }
-    SQLite::Database db(
-        path, writable ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READONLY,
-        kBusyTimeoutMs);
+    // A read-only connection is used by one thread at a time (hrm serve
+    // holds a lock around it): SQLite's own per-call mutex is only overhead
+    // when reading 200,000 rows.
+    SQLite::Database db(path,
+                        writable ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE
+                                 : SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX,
+                        kBusyTimeoutMs);
     const int version = CheckVersion(db, path);
     if (writable) {
       // WAL lets status and report read while the runner writes. NORMAL
@@ -347,23 +309,13 @@ std::vector<RunRow> RunStore::RunsLeftRunning() {
 
 std::vector<EvalRow> RunStore::EvalHistory(const std::string& run_id) {
   return Guarded(path_, "reading the evaluations of run " + run_id, [&] {
-    SQLite::Statement q(db_,
-                        "SELECT step, val_ce, train_ce, lr, grad_norm, tokens, wall_s, extra "
-                        "FROM evals WHERE run_id = ? ORDER BY step");
+    SQLite::Statement q(db_, std::string("SELECT ") + rows::kEvalColumns +
+                                 " FROM evals e WHERE e.run_id = ? ORDER BY e.step");
     q.bind(1, run_id);
     std::vector<EvalRow> out;
     while (q.executeStep()) {
-      EvalRow e;
-      e.step = q.getColumn(0).getInt64();
-      e.val_ce = OptDouble(q.getColumn(1));
-      e.train_ce = OptDouble(q.getColumn(2));
-      e.lr = OptDouble(q.getColumn(3));
-      e.grad_norm = OptDouble(q.getColumn(4));
-      e.tokens = OptInt(q.getColumn(5));
-      e.wall_s = OptDouble(q.getColumn(6));
-      e.extra = JsonColumn(q.getColumn(7), "store " + path_ + ": eval of run " + run_id +
-                                               " at step " + std::to_string(e.step));
-      out.push_back(std::move(e));
+      out.push_back(
+          rows::ReadEval(q, 0, "store " + path_ + ": run " + run_id, /*with_extra=*/true));
     }
     return out;
   });
