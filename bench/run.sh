@@ -38,3 +38,6 @@ echo "== store"
 echo
 echo "== report"
 "$B/bench/report_bench"
+echo
+echo "== search: successive halving vs the full grid (HPSearch space, mini profile; long)"
+bench/search_bench.sh

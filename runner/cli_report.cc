@@ -12,7 +12,8 @@ void RegisterReportCommands(CLI::App& app, int* rc) {
   auto o = std::make_shared<ReportOptions>();
   CLI::App* cmd = app.add_subcommand(
       "report", "the paper's tables (table6 … table22) and figures (figure3, figure4) from the store");
-  cmd->add_option("name", o->name, "table or figure, e.g. table6 or equal_param (see --list)");
+  cmd->add_option("name", o->name, "table or figure, e.g. table6 or equal_param (see --list), or search");
+  cmd->add_option("sweep", o->sweep, "with search: the sweep of the search");
   cmd->add_option("--store", o->store, "store file")->capture_default_str();
   cmd->add_option("--format", o->format, "md, csv, tex or html for tables; svg or html for figures")
       ->check(CLI::IsMember({"md", "csv", "tex", "html", "svg"}));

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   CLI::App app{"hrm: hierarchical vs flat iteration experiments"};
   app.require_subcommand(1);
   int rc = hrm::kExitOk;
+  hrm::RegisterBestCommands(app, &rc);
   hrm::RegisterConfigCommands(app, &rc);
   hrm::RegisterCoreCommands(app, &rc);
   hrm::RegisterDataCommands(app, &rc);

@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "base/atomic_file.h"
@@ -21,6 +23,7 @@
 #include "runner/grid.h"
 #include "runner/local_backend.h"
 #include "runner/progress.h"
+#include "runner/search.h"
 #include "runner/slurm_backend.h"
 #include "store/ingest.h"
 #include "store/run_store.h"
@@ -89,15 +92,17 @@ std::unique_ptr<Backend> MakeBackend(const SweepOptions& o, const std::string& s
 int SweepMain(const SweepOptions& o) {
   std::vector<ExpandedRun> runs;
   Grid grid;
+  std::optional<SearchPlan> plan;
   try {
     grid = LoadGrid(o.grid_path);
     runs = ExpandGrid(grid, o.profile, o.sets);
+    if (grid.search) plan = PlanSearch(*grid.search, runs);
   } catch (const std::exception& e) {
     std::cerr << "hrm sweep: " << e.what() << "\n";
     return kExitUsage;
   }
   if (o.dry_run) {
-    std::cout << DryRunTable(runs);
+    std::cout << DryRunTable(runs) << (plan ? plan->Describe() : "");
     return kExitOk;
   }
 
@@ -129,6 +134,9 @@ int SweepMain(const SweepOptions& o) {
     entries.push_back(std::move(e));
   }
   store->AddRunsToSweep(sweep_id, entries);
+  // A search decides which trials train, and how far (runner/search.h).
+  std::unique_ptr<Search> search;
+  if (plan) search = std::make_unique<Search>(*plan, *store, sweep_id);
 
   std::unique_ptr<Backend> backend;
   try {
@@ -148,6 +156,9 @@ int SweepMain(const SweepOptions& o) {
     spec.argv = {SelfExe(), "train", "--run-dir", e.run.run_dir, "--config",
                  e.run.run_dir + "/run.json", "--set", "threads=" + std::to_string(threads)};
     for (const auto& a : o.train_args) spec.argv.push_back(a);
+    if (search && search->StopAfter(e.run.id) >= 0)
+      spec.argv.insert(spec.argv.end(),
+                       {"--stop-after", std::to_string(search->StopAfter(e.run.id))});
     return spec;
   };
   auto ingest = [&](const RunStore::SweepEntry& e) {
@@ -178,10 +189,18 @@ int SweepMain(const SweepOptions& o) {
   std::deque<const RunStore::SweepEntry*> queue;
   for (const auto& e : entries) {
     auto rec = store->GetRun(e.run.id);
-    if (rec->status != RunStatus::kDone && rec->status != RunStatus::kDiverged &&
+    if (!search && rec->status != RunStatus::kDone && rec->status != RunStatus::kDiverged &&
         !running.count(e.run.id))
       queue.push_back(&e);
   }
+  auto advance_search = [&] {  // queues the trials that now have training to do
+    std::set<std::string> busy;
+    for (const auto& [id, e] : running) busy.insert(id);
+    for (const auto* e : queue) busy.insert(e->run.id);
+    const std::vector<std::string> work = search->Advance(busy);
+    for (auto it = work.rbegin(); it != work.rend(); ++it) queue.push_front(by_id.at(*it));
+  };
+  if (search) advance_search();
   std::cerr << "sweep " << name << ": " << entries.size() << " runs, " << queue.size()
             << " to run, store " << store_path.string() << "\n";
 
@@ -252,6 +271,7 @@ int SweepMain(const SweepOptions& o) {
         any_failed = true;
     }
     for (const auto& [id, e] : running) ingest(*e);
+    if (search && seen_interrupts == 0) advance_search();
     progress.Update(store->RunSummaries(sweep_id));
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
