@@ -61,12 +61,20 @@ std::vector<BestRun> FindBest(RunStore& store, const std::string& sweep, const s
       best = BestRun{group, r.run.id, r.label, last.step, *m, {}, r.run.config};
     }
     if (!best) continue;
-    // The keys that vary within the group say what was chosen.
+    // The keys that vary within the group say what was chosen; a derived
+    // one (min_lr = lr/10, ...) follows from the others and is left out.
     for (const auto& [key, value] : best->config.items()) {
       if (!FindKey(key) || !FindKey(key)->identity) continue;
       bool varies = false;
       for (const auto& r : runs) varies = varies || r.run.config.value(key, json()) != value;
-      if (varies) best->sets.push_back(key + "=" + SetValue(value));
+      if (!varies) continue;
+      json without = best->config;
+      without.erase(key);
+      try {
+        if (ResolveConfig(without).value(key, json()) == value) continue;
+      } catch (const ConfigError&) {
+      }
+      best->sets.push_back(key + "=" + SetValue(value));
     }
     out.push_back(std::move(*best));
   }

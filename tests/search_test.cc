@@ -564,15 +564,91 @@ void ExpectEachTrialStartedFromScratchOnce(const Dirs& d) {
 
 struct Reference {
   std::vector<std::string> evals, decisions;
+  Dirs dirs;
 };
 
 const Reference& ShaReference() {
   static const Reference ref = [] {
     Dirs d = Fresh("sha_reference");
     EXPECT_EQ(RunSweep(d), 0) << Log(d);
-    return Reference{EvalRows(d.store), DecisionRows(d.store)};
+    return Reference{EvalRows(d.store), DecisionRows(d.store), d};
   }();
   return ref;
+}
+
+// Runs `hrm ARGS...` to the end; returns its exit code, output in *out.
+int Hrm(const std::vector<std::string>& args, const std::string& dir, std::string* out) {
+  std::vector<std::string> argv = {HRM_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const std::string log = dir + "/hrm_out.log";
+  fs::remove(log);
+  const int rc = Wait(Spawn(argv, log));
+  std::ifstream in(log);
+  *out = std::string(std::istreambuf_iterator<char>(in), {});
+  return rc;
+}
+
+TEST(SearchSweep, BestPrintsTheWinnersValuesAsSetArguments) {
+  const Dirs& d = ShaReference().dirs;
+  const std::string winner = Scalar(d.store, "SELECT run_id FROM rung_results WHERE rung = 2");
+  const json config = json::parse(Scalar(d.store, "SELECT config FROM runs WHERE id = '" +
+                                                      winner + "'"));
+  std::string out;
+  ASSERT_EQ(Hrm({"best", "searchtest", "--store", d.store}, d.root, &out), 0) << out;
+  EXPECT_NE(out.find("(run " + winner + ")"), std::string::npos) << out;
+  EXPECT_NE(out.find("--set lr=" + config["lr"].dump() + " --set warmup=" +
+                     config["warmup"].dump()),
+            std::string::npos)
+      << out;
+  ASSERT_EQ(Hrm({"best", "search", "--store", d.store, "--json"}, d.root, &out), 0) << out;
+  const json j = json::parse(out);
+  ASSERT_EQ(j.size(), 1u);
+  EXPECT_EQ(j[0]["run"], winner);
+  SQLite::Database db(d.store, SQLite::OPEN_READONLY);
+  EXPECT_EQ(j[0]["val_ce"].get<double>(),
+            db.execAndGet("SELECT val_ce FROM evals WHERE run_id = '" + winner +
+                          "' AND step = 24").getDouble());
+  // The --set values give back the winner's run id.
+  std::vector<std::string> sets = j[0]["sets"];
+  json given = json::object();
+  for (const auto& [k, v] : config.items())
+    if (FindKey(k) && FindKey(k)->identity) given[k] = v;
+  ApplyOverrides(given, sets);
+  EXPECT_EQ(RunId(ResolveConfig(given)), winner);
+  EXPECT_EQ(Hrm({"best", "nosuch", "--store", d.store}, d.root, &out), 2);
+  EXPECT_NE(out.find("no sweep nosuch (have searchtest)"), std::string::npos) << out;
+}
+
+TEST(SearchSweep, ReportSearchShowsTrialsRungsAndPlots) {
+  const Dirs& d = ShaReference().dirs;
+  const std::string winner = Scalar(d.store, "SELECT run_id FROM rung_results WHERE rung = 2");
+  std::string out;
+  ASSERT_EQ(Hrm({"report", "search", "searchtest", "--store", d.store}, d.root, &out), 0) << out;
+  // Rank 1 is the trial that reached the top; every rung has its section.
+  EXPECT_NE(out.find("| 1 "), std::string::npos) << out;
+  EXPECT_LT(out.find(winner), out.find("| 2 ")) << out;
+  for (const char* rung : {"rung 0 (step 4)", "rung 1 (step 12)", "rung 2 (step 24)"})
+    EXPECT_NE(out.find(rung), std::string::npos) << out;
+  ASSERT_EQ(Hrm({"report", "search", "searchtest", "--store", d.store, "--format", "svg"},
+                d.root, &out),
+            0);
+  size_t lines = 0;
+  for (size_t at = out.find("<polyline"); at != std::string::npos;
+       at = out.find("<polyline", at + 1))
+    ++lines;
+  EXPECT_EQ(lines, 6u);  // one per trial
+  ASSERT_EQ(Hrm({"report", "search", "searchtest", "--store", d.store, "--format", "html"},
+                d.root, &out),
+            0);
+  size_t svgs = 0;
+  for (size_t at = out.find("<svg"); at != std::string::npos; at = out.find("<svg", at + 1))
+    ++svgs;
+  EXPECT_EQ(svgs, 3u);  // parallel coordinates + a scatter per searched key (lr, warmup)
+  ASSERT_EQ(Hrm({"report", "search", "searchtest", "--store", d.store, "--format", "csv"},
+                d.root, &out),
+            0);
+  EXPECT_NE(out.find("rank,trial,run,lr,warmup,step,val_ce,status"), std::string::npos) << out;
+  EXPECT_EQ(Hrm({"report", "search", "--store", d.store}, d.root, &out), 2);
 }
 
 TEST(SearchSweep, DryRunListsTheTrialsAndRungsAndWritesNothing) {
