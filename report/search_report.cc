@@ -63,9 +63,8 @@ SearchData Read(const std::string& path, const std::string& sweep) {
     throw std::runtime_error("store " + path + ": sweep " + d.sweep + " is not a search");
   d.spec = json::parse(s.getColumn(2).getString());
   d.keys = d.spec.value("keys", std::vector<std::string>{});
-  const std::string metric = d.spec.contains("scheduler")
-                                 ? d.spec["scheduler"].value("metric", "val_ce")
-                                 : "val_ce";
+  const std::string metric =
+      d.spec.contains("scheduler") ? d.spec["scheduler"].value("metric", "val_ce") : "val_ce";
   SQLite::Statement t(db, "SELECT r.id, sr.label, r.status, sr.position, r.config, (SELECT " +
                               metric +
                               " FROM evals e WHERE e.run_id = r.id ORDER BY step DESC LIMIT 1) "
@@ -129,8 +128,9 @@ Table TrialsTable(const SearchData& d) {
                             ? std::to_string(rungs[tr->rung].get<int64_t>())
                             : "–");
     row.cells.push_back(Metric(tr->final_metric));
-    row.cells.push_back(tr->status == "done" ? "done" : tr->decision.empty() ? tr->status
-                                                                              : tr->decision);
+    row.cells.push_back(tr->status == "done"   ? "done"
+                        : tr->decision.empty() ? tr->status
+                                               : tr->decision);
     t.rows.push_back(row);
   }
   return t;
@@ -151,9 +151,8 @@ Table RungTable(const SearchData& d) {
   int64_t last = -1;
   for (const auto& e : d.rungs) {
     if (e.rung != last) {
-      t.rows.push_back({{"rung " + std::to_string(e.rung) + " (step " + std::to_string(e.step) +
-                         ")"},
-                        true});
+      t.rows.push_back(
+          {{"rung " + std::to_string(e.rung) + " (step " + std::to_string(e.step) + ")"}, true});
       last = e.rung;
     }
     const Trial* tr = by_id.count(e.run_id) ? by_id[e.run_id] : nullptr;
@@ -268,10 +267,10 @@ std::string Scatter(const SearchData& d, const Axis& axis) {
     << "\" fill=\"none\" stroke=\"#333\"/>\n";
   for (const auto& tr : d.trials) {
     if (!tr.final_metric) continue;
-    const double px = left + (right - left) *
-                                 axis.Scale(AxisValue(tr.config.value(axis.name, json()),
-                                                      axis.values));
-    const double py = bottom - (bottom - top) * (hi > lo ? (*tr.final_metric - lo) / (hi - lo) : 0.5);
+    const double px = left + (right - left) * axis.Scale(AxisValue(
+                                                  tr.config.value(axis.name, json()), axis.values));
+    const double py =
+        bottom - (bottom - top) * (hi > lo ? (*tr.final_metric - lo) / (hi - lo) : 0.5);
     s << "<circle cx=\"" << FormatFixed(px, 1) << "\" cy=\"" << FormatFixed(py, 1)
       << "\" r=\"4\" fill=\"" << Colour(*tr.final_metric, lo, hi) << "\"><title>"
       << HtmlEscape(tr.label) << " " << Metric(tr.final_metric) << "</title></circle>\n";

@@ -1,11 +1,11 @@
 // Finding a sweep's best runs (runner/best.h).
 #include "runner/best.h"
 
-#include "base/config.h"
-
 #include <map>
 #include <optional>
 #include <stdexcept>
+
+#include "base/config.h"
 
 namespace hrm {
 namespace {

@@ -28,8 +28,12 @@ void RegisterBestCommands(CLI::App& app, int* rc) {
       json out = json::array();
       for (const auto& b : best) {
         if (o->json) {
-          out.push_back({{"run", b.run_id}, {"label", b.label}, {o->metric, b.metric},
-                         {"step", b.step}, {"sets", b.sets}, {"config", b.config}});
+          out.push_back({{"run", b.run_id},
+                         {"label", b.label},
+                         {o->metric, b.metric},
+                         {"step", b.step},
+                         {"sets", b.sets},
+                         {"config", b.config}});
           if (!o->by.empty()) out.back()[o->by] = b.config[o->by];
           continue;
         }

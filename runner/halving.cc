@@ -96,7 +96,8 @@ std::vector<RungRow> Halving::DecideSync(const std::vector<const HalvingTrial*>&
     Rank(in_rung);
     const size_t promote = std::max<size_t>(1, in_rung.size() / size_t(eta_));
     for (size_t i = 0; i < in_rung.size(); ++i)
-      out.push_back(Decided(*in_rung[i].first, i < promote ? "promoted" : "stopped", in_rung.size()));
+      out.push_back(
+          Decided(*in_rung[i].first, i < promote ? "promoted" : "stopped", in_rung.size()));
     break;  // the next rung has no results until the promoted trials train
   }
   return out;
@@ -148,8 +149,8 @@ std::vector<RungRow> Halving::Decisions(const std::vector<HalvingTrial>& trials,
   for (const auto& t : trials) brackets[t.bracket].push_back(&t);
   std::vector<RungRow> out;
   for (const auto& [name, members] : brackets) {
-    std::vector<RungRow> d = type_ == "asha" ? DecideAsync(members, index, idle)
-                                             : DecideSync(members, index);
+    std::vector<RungRow> d =
+        type_ == "asha" ? DecideAsync(members, index, idle) : DecideSync(members, index);
     out.insert(out.end(), d.begin(), d.end());
   }
   return out;

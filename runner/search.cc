@@ -91,8 +91,8 @@ Search::Search(SearchPlan plan, RunStore& store, int64_t sweep_id)
     : plan_(std::move(plan)), store_(store), sweep_id_(sweep_id) {
   store_.PutSearch(sweep_id_, plan_.ToJson());
   if (!plan_.rungs.empty())
-    halving_ = std::make_unique<Halving>(plan_.spec.scheduler.type, plan_.spec.scheduler.eta,
-                                         plan_.rungs);
+    halving_ =
+        std::make_unique<Halving>(plan_.spec.scheduler.type, plan_.spec.scheduler.eta, plan_.rungs);
 }
 
 std::vector<HalvingTrial> Search::Snapshot() {
@@ -118,11 +118,13 @@ std::vector<HalvingTrial> Search::Snapshot() {
 std::vector<std::string> Search::Advance(const std::set<std::string>& busy) {
   target_.clear();
   std::vector<std::string> work;
-  if (!halving_) {  // sampled trials, each trained to the end
+  if (!halving_) {  // sampled trials, each trained to the end, queued once as a sweep's runs
+    if (queued_all_) return work;
+    queued_all_ = true;
     for (const auto& id : plan_.trials) {
       const auto run = store_.GetRun(id);
-      if (busy.count(id) || (run && (run->status == RunStatus::kDone ||
-                                     run->status == RunStatus::kDiverged)))
+      if (busy.count(id) ||
+          (run && (run->status == RunStatus::kDone || run->status == RunStatus::kDiverged)))
         continue;
       target_[id] = -1;
       work.push_back(id);

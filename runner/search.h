@@ -22,8 +22,8 @@ struct SearchPlan {
   std::vector<int64_t> rungs;                     // empty without a scheduler
   std::map<std::string, std::string> bracket_of;  // run id -> bracket
   std::vector<std::string> trials;                // run ids in grid order
-  json ToJson() const;            // what searches.spec records
-  std::string Describe() const;   // one line for dry runs and logs
+  json ToJson() const;                            // what searches.spec records
+  std::string Describe() const;                   // one line for dry runs and logs
 };
 
 // The plan of a grid's search. Throws GridError at the scheduler's line when
@@ -51,8 +51,9 @@ class Search {
   SearchPlan plan_;
   RunStore& store_;
   int64_t sweep_id_;
-  std::unique_ptr<Halving> halving_;  // null without a scheduler
+  std::unique_ptr<Halving> halving_;       // null without a scheduler
   std::map<std::string, int64_t> target_;  // run id -> step of its next stretch
+  bool queued_all_ = false;                // without a scheduler: the trials were handed out
 };
 
 }  // namespace hrm

@@ -127,8 +127,10 @@ SearchDim ReadDim(const Reader& r, const std::string& key, const YAML::Node& v,
       } else {
         d.kind = name == "uniform" ? SearchDim::Kind::kUniform : SearchDim::Kind::kLogUniform;
         if (!IsFloatKey(key))
-          Fail(at, key, name + " draws real numbers; " + key + " is not a real-valued key (use int "
-                        "or choice)");
+          Fail(at, key,
+               name + " draws real numbers; " + key +
+                   " is not a real-valued key (use int "
+                   "or choice)");
         if (!(d.lo < d.hi)) Fail(at, key + "." + name, "low must be below high");
         if (d.kind == SearchDim::Kind::kLogUniform && d.lo <= 0)
           Fail(at, key + ".loguniform", "bounds must be positive");
@@ -155,8 +157,7 @@ SearchDim ReadDim(const Reader& r, const std::string& key, const YAML::Node& v,
     }
   }
   if (d.kind == SearchDim::Kind::kFixed && d.choices.empty()) Fail(where, key, shape);
-  if (have_digits && d.kind != SearchDim::Kind::kUniform &&
-      d.kind != SearchDim::Kind::kLogUniform)
+  if (have_digits && d.kind != SearchDim::Kind::kUniform && d.kind != SearchDim::Kind::kLogUniform)
     Fail(where, key + ".digits", "only uniform and loguniform values are rounded");
   return d;
 }
@@ -194,8 +195,8 @@ SearchScheduler ReadScheduler(const Reader& r, const YAML::Node& node, const std
 // first 53 bits of SHA-256 of their text. Counter-based, so trial i never
 // depends on how many trials were drawn before it or in which order.
 double CounterUniform(uint64_t seed, uint64_t trial, uint64_t dim) {
-  const std::string digest = Sha256Hex(std::to_string(seed) + "/" + std::to_string(trial) + "/" +
-                                       std::to_string(dim));
+  const std::string digest =
+      Sha256Hex(std::to_string(seed) + "/" + std::to_string(trial) + "/" + std::to_string(dim));
   const uint64_t bits = std::stoull(digest.substr(0, 14), nullptr, 16) >> 3;  // 53 bits
   return double(bits) / double(uint64_t(1) << 53);
 }
@@ -295,7 +296,8 @@ SearchSpec LoadSearch(const YAML::Node& node, const std::string& path, const std
       s.seed = uint64_t(Integer(v, at, key, 0));
     } else if (name == "space") {
       have_space = true;
-      for (const auto& [k, dim] : r.Entries(v, key, at)) s.space.push_back(ReadDim(r, k, dim, r.Where(dim)));
+      for (const auto& [k, dim] : r.Entries(v, key, at))
+        s.space.push_back(ReadDim(r, k, dim, r.Where(dim)));
       if (s.space.empty()) Fail(at, key, "empty space");
     } else if (name == "scheduler") {
       s.scheduler = ReadScheduler(r, v, at);

@@ -22,20 +22,20 @@ struct SearchDim {
   enum class Kind { kFixed, kUniform, kLogUniform, kInt, kChoice };
   std::string key;
   Kind kind = Kind::kFixed;
-  double lo = 0, hi = 0;       // uniform, loguniform: [lo, hi]; int: [lo, hi] inclusive
-  std::vector<json> choices;   // choice: the values; fixed: the one value
-  int digits = 3;              // uniform, loguniform: significant digits kept
-  std::string where;           // "file:line" of the key
+  double lo = 0, hi = 0;      // uniform, loguniform: [lo, hi]; int: [lo, hi] inclusive
+  std::vector<json> choices;  // choice: the values; fixed: the one value
+  int digits = 3;             // uniform, loguniform: significant digits kept
+  std::string where;          // "file:line" of the key
 };
 
 // Successive halving (runner/halving.h): rungs at min_steps · η^k below the
 // run's `steps`, then `steps` itself. `min_evals` gives min_steps as a number
 // of eval intervals, so that it scales with a profile's schedule.
 struct SearchScheduler {
-  std::string type;  // "" (every trial to the end), sha, asha
-  int64_t min_steps = 0;        // one of min_steps and min_evals is given
+  std::string type;       // "" (every trial to the end), sha, asha
+  int64_t min_steps = 0;  // one of min_steps and min_evals is given
   int64_t min_evals = 0;
-  int64_t eta = 3;             // reduction_factor
+  int64_t eta = 3;                // reduction_factor
   std::string metric = "val_ce";  // val_ce | train_ce, lower is better
   std::string where;
 };
@@ -44,9 +44,9 @@ struct SearchSpec {
   std::string sampler = "random";  // random | sobol | grid
   int64_t trials = 0;              // random, sobol: how many; grid: the product's size
   uint64_t seed = 0;
-  std::vector<SearchDim> space;    // in file order
+  std::vector<SearchDim> space;  // in file order
   SearchScheduler scheduler;
-  std::string where;               // "file:line" of `search`
+  std::string where;  // "file:line" of `search`
 };
 
 // Reads the `search` block written at `where` in `path`. Throws GridError

@@ -2,14 +2,15 @@
 // successive-halving decisions as pure logic, and `hrm sweep` of sha and
 // asha searches end to end with the real binary, a real SQLite store and
 // kill -9 at the worst moments.
+#include "runner/search.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <chrono>
 #include <filesystem>
@@ -21,7 +22,6 @@
 #include "base/file_lock.h"
 #include "runner/grid.h"
 #include "runner/halving.h"
-#include "runner/search.h"
 #include "store/store_lock.h"
 
 extern char** environ;
@@ -33,8 +33,8 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 std::string TempPath(const std::string& name) {
-  const fs::path dir = fs::path(testing::TempDir()) /
-                       ("hrm_search_" + std::to_string(::getpid()) + "_" + name);
+  const fs::path dir =
+      fs::path(testing::TempDir()) / ("hrm_search_" + std::to_string(::getpid()) + "_" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir.string();
@@ -60,9 +60,15 @@ std::vector<std::string> Ids(const std::vector<ExpandedRun>& runs) {
 std::string SampledGrid(const std::string& sampler, int trials, int seed) {
   return "base: {model: hrm, N: 2, T: 2, K: 2, d: 32, seq: 32, batch: 4, steps: 24}\n"
          "search:\n"
-         "  sampler: " + sampler + "\n"
-         "  trials: " + std::to_string(trials) + "\n"
-         "  seed: " + std::to_string(seed) + "\n"
+         "  sampler: " +
+         sampler +
+         "\n"
+         "  trials: " +
+         std::to_string(trials) +
+         "\n"
+         "  seed: " +
+         std::to_string(seed) +
+         "\n"
          "  space:\n"
          "    lr: {loguniform: [1.0e-4, 1.0e-2], digits: 3}\n"
          "    warmup: {int: [0, 8]}\n"
@@ -190,8 +196,7 @@ TEST(SearchSpace, EveryMalformedBlockIsRejectedWithFileLineAndKey) {
        ":2: search.colour: unknown key"},
       {"search: {sampler: tpe, trials: 4, space: {lr: {uniform: [1.0e-4, 1.0e-3]}}}\n",
        ":2: search.sampler: expected random, sobol or grid"},
-      {"search: {space: {lr: {uniform: [1.0e-4, 1.0e-3]}}}\n",
-       ":2: search.trials: missing"},
+      {"search: {space: {lr: {uniform: [1.0e-4, 1.0e-3]}}}\n", ":2: search.trials: missing"},
       {"search: {trials: 0, space: {lr: {uniform: [1.0e-4, 1.0e-3]}}}\n",
        ":2: search.trials: must be >= 1"},
       {"search: {trials: many, space: {lr: {uniform: [1.0e-4, 1.0e-3]}}}\n",
@@ -329,7 +334,7 @@ TEST(Halving, ShaWaitsForTheWholeRungThenPromotesTheBestThird) {
   for (const auto& r : rows) EXPECT_EQ(r.decision, "");
   EXPECT_EQ(h.Target(trials[5], rows), 4);
   EXPECT_EQ(h.Target(trials[4], rows), std::nullopt);  // waits for the rung
-  trials[5].metric[4] = 2.0;  // ties with trial 1: grid order breaks it
+  trials[5].metric[4] = 2.0;                           // ties with trial 1: grid order breaks it
   rows = Settle(h, trials, rows, false);
   auto d = DecisionMap(rows);
   EXPECT_EQ((d[{"t4", 0}]), "promoted");
@@ -355,9 +360,9 @@ TEST(Halving, ShaWaitsForTheWholeRungThenPromotesTheBestThird) {
 TEST(Halving, ShaIsTheSameWhateverTheOrderResultsArrive) {
   const std::vector<int64_t> rungs = {4, 12, 36};
   Halving h("sha", 3, rungs);
-  const std::vector<std::vector<double>> m = {{3, 2, 1}, {2, 1.5, 1}, {5, 1, 1}, {1, 3, 1},
-                                              {4, 4, 1}, {6, 1, 1},   {2.2, 0.5, 1}, {7, 7, 1},
-                                              {0.5, 2, 1}};
+  const std::vector<std::vector<double>> m = {{3, 2, 1},     {2, 1.5, 1}, {5, 1, 1},
+                                              {1, 3, 1},     {4, 4, 1},   {6, 1, 1},
+                                              {2.2, 0.5, 1}, {7, 7, 1},   {0.5, 2, 1}};
   auto all = Settle(h, Trials(m, rungs), {}, false);
   // Results arriving one at a time, in reverse order, decide the same.
   auto trials = Trials(m, rungs);
@@ -417,7 +422,6 @@ TEST(Halving, ADivergedTrialRanksLastAndDoesNotBlockItsRung) {
   EXPECT_EQ((d[{"t1", 0}]), "stopped");
 }
 
-
 // --- `hrm sweep` of a search, end to end ------------------------------------
 
 const char* kShaGrid = R"(name: searchtest
@@ -472,8 +476,8 @@ int Wait(pid_t pid) {
 }
 
 std::vector<std::string> SweepArgs(const Dirs& d, int slots = 2) {
-  return {HRM_BINARY, "sweep", d.grid,    "--store", d.store,
-          "--slots",  std::to_string(slots), "--threads", "1"};
+  return {HRM_BINARY,  "sweep", d.grid, "--store", d.store, "--slots", std::to_string(slots),
+          "--threads", "1"};
 }
 
 int RunSweep(const Dirs& d, int slots = 2, const std::vector<std::string>& env = {}) {
@@ -591,14 +595,14 @@ int Hrm(const std::vector<std::string>& args, const std::string& dir, std::strin
 TEST(SearchSweep, BestPrintsTheWinnersValuesAsSetArguments) {
   const Dirs& d = ShaReference().dirs;
   const std::string winner = Scalar(d.store, "SELECT run_id FROM rung_results WHERE rung = 2");
-  const json config = json::parse(Scalar(d.store, "SELECT config FROM runs WHERE id = '" +
-                                                      winner + "'"));
+  const json config =
+      json::parse(Scalar(d.store, "SELECT config FROM runs WHERE id = '" + winner + "'"));
   std::string out;
   ASSERT_EQ(Hrm({"best", "searchtest", "--store", d.store}, d.root, &out), 0) << out;
   EXPECT_NE(out.find("(run " + winner + ")"), std::string::npos) << out;
-  EXPECT_NE(out.find("--set lr=" + config["lr"].dump() + " --set warmup=" +
-                     config["warmup"].dump()),
-            std::string::npos)
+  EXPECT_NE(
+      out.find("--set lr=" + config["lr"].dump() + " --set warmup=" + config["warmup"].dump()),
+      std::string::npos)
       << out;
   ASSERT_EQ(Hrm({"best", "search", "--store", d.store, "--json"}, d.root, &out), 0) << out;
   const json j = json::parse(out);
@@ -606,8 +610,8 @@ TEST(SearchSweep, BestPrintsTheWinnersValuesAsSetArguments) {
   EXPECT_EQ(j[0]["run"], winner);
   SQLite::Database db(d.store, SQLite::OPEN_READONLY);
   EXPECT_EQ(j[0]["val_ce"].get<double>(),
-            db.execAndGet("SELECT val_ce FROM evals WHERE run_id = '" + winner +
-                          "' AND step = 24").getDouble());
+            db.execAndGet("SELECT val_ce FROM evals WHERE run_id = '" + winner + "' AND step = 24")
+                .getDouble());
   // The --set values give back the winner's run id.
   std::vector<std::string> sets = j[0]["sets"];
   json given = json::object();
@@ -629,24 +633,23 @@ TEST(SearchSweep, ReportSearchShowsTrialsRungsAndPlots) {
   EXPECT_LT(out.find(winner), out.find("| 2 ")) << out;
   for (const char* rung : {"rung 0 (step 4)", "rung 1 (step 12)", "rung 2 (step 24)"})
     EXPECT_NE(out.find(rung), std::string::npos) << out;
-  ASSERT_EQ(Hrm({"report", "search", "searchtest", "--store", d.store, "--format", "svg"},
-                d.root, &out),
-            0);
+  ASSERT_EQ(
+      Hrm({"report", "search", "searchtest", "--store", d.store, "--format", "svg"}, d.root, &out),
+      0);
   size_t lines = 0;
   for (size_t at = out.find("<polyline"); at != std::string::npos;
        at = out.find("<polyline", at + 1))
     ++lines;
   EXPECT_EQ(lines, 6u);  // one per trial
-  ASSERT_EQ(Hrm({"report", "search", "searchtest", "--store", d.store, "--format", "html"},
-                d.root, &out),
-            0);
+  ASSERT_EQ(
+      Hrm({"report", "search", "searchtest", "--store", d.store, "--format", "html"}, d.root, &out),
+      0);
   size_t svgs = 0;
-  for (size_t at = out.find("<svg"); at != std::string::npos; at = out.find("<svg", at + 1))
-    ++svgs;
+  for (size_t at = out.find("<svg"); at != std::string::npos; at = out.find("<svg", at + 1)) ++svgs;
   EXPECT_EQ(svgs, 3u);  // parallel coordinates + a scatter per searched key (lr, warmup)
-  ASSERT_EQ(Hrm({"report", "search", "searchtest", "--store", d.store, "--format", "csv"},
-                d.root, &out),
-            0);
+  ASSERT_EQ(
+      Hrm({"report", "search", "searchtest", "--store", d.store, "--format", "csv"}, d.root, &out),
+      0);
   EXPECT_NE(out.find("rank,trial,run,lr,warmup,step,val_ce,status"), std::string::npos) << out;
   EXPECT_EQ(Hrm({"report", "search", "--store", d.store}, d.root, &out), 2);
 }
@@ -680,16 +683,15 @@ TEST(SearchSweep, ShaPromotesTheBestThirdAndTheWinnerEqualsAStraightRunBitForBit
             (std::vector<std::string>{"0|promoted|2|", "0|stopped|4|", "1|promoted|1|",
                                       "1|stopped|1|", "2||1|"}));
   // Stopped trials trained to their rung only; 52 steps in all, not 6 × 24.
-  EXPECT_EQ(Scalar(d.store,
-                   "SELECT sum(m) FROM (SELECT max(step) AS m FROM evals GROUP BY run_id)"),
-            "52");
+  EXPECT_EQ(
+      Scalar(d.store, "SELECT sum(m) FROM (SELECT max(step) AS m FROM evals GROUP BY run_id)"),
+      "52");
   EXPECT_EQ(Scalar(d.store, "SELECT count(*) FROM runs WHERE status = 'done'"), "1");
   EXPECT_EQ(Scalar(d.store, "SELECT count(*) FROM search_decisions WHERE sweep = 'searchtest'"),
             "9");
   // Promoted trials resumed from their checkpoints: no trial started over.
   ExpectEachTrialStartedFromScratchOnce(d);
-  const std::string winner =
-      Scalar(d.store, "SELECT run_id FROM rung_results WHERE rung = 2");
+  const std::string winner = Scalar(d.store, "SELECT run_id FROM rung_results WHERE rung = 2");
   int resumed = 0;
   const auto events = Events(d);
   for (const auto& e : events.at(winner)) resumed += Started(e, 4) + Started(e, 12);
@@ -697,11 +699,11 @@ TEST(SearchSweep, ShaPromotesTheBestThirdAndTheWinnerEqualsAStraightRunBitForBit
 
   // The same config trained straight through: every eval row bit-identical.
   const std::string straight = d.root + "/straight";
-  ASSERT_EQ(Wait(Spawn({HRM_BINARY, "train", "--run-dir", straight, "--config",
-                        d.root + "/runs/" + winner + "/run.json", "--set", "threads=1",
-                        "--no-progress"},
-                       d.root + "/straight.log")),
-            0);
+  ASSERT_EQ(
+      Wait(Spawn({HRM_BINARY, "train", "--run-dir", straight, "--config",
+                  d.root + "/runs/" + winner + "/run.json", "--set", "threads=1", "--no-progress"},
+                 d.root + "/straight.log")),
+      0);
   std::vector<std::string> straight_rows;
   std::ifstream in(straight + "/events.jsonl");
   std::string line;
@@ -718,8 +720,9 @@ TEST(SearchSweep, ShaPromotesTheBestThirdAndTheWinnerEqualsAStraightRunBitForBit
   std::vector<std::string> search_rows;
   {
     SQLite::Database db(d.store, SQLite::OPEN_READONLY);
-    SQLite::Statement q(db, "SELECT step, val_ce, coalesce(train_ce, 0), lr, grad_norm FROM "
-                            "evals WHERE run_id = ? ORDER BY step");
+    SQLite::Statement q(db,
+                        "SELECT step, val_ce, coalesce(train_ce, 0), lr, grad_norm FROM "
+                        "evals WHERE run_id = ? ORDER BY step");
     q.bind(1, winner);
     while (q.executeStep()) {
       char row[256];
@@ -802,6 +805,19 @@ TEST(SearchSweep, KilledWorkerOfAPromotedTrialIsRetriedFromItsCheckpoint) {
   ExpectEachTrialStartedFromScratchOnce(d);
 }
 
+TEST(SearchSweep, WithoutASchedulerEveryTrialTrainsToTheEndOnce) {
+  std::string grid = kShaGrid;
+  grid.replace(grid.find("  scheduler:"), std::string::npos, "");
+  grid.replace(grid.find("trials: 6"), 9, "trials: 2");
+  Dirs d = Fresh("no_scheduler", grid);
+  ASSERT_EQ(RunSweep(d), 0) << Log(d);
+  EXPECT_EQ(Scalar(d.store, "SELECT count(*) FROM runs WHERE status = 'done'"), "2");
+  EXPECT_EQ(Scalar(d.store, "SELECT count(*) FROM rung_results"), "0");
+  EXPECT_EQ(Scalar(d.store, "SELECT json_extract(spec, '$.sampler') FROM searches"), "sobol");
+  ASSERT_EQ(RunSweep(d), 0) << Log(d);
+  EXPECT_EQ(Scalar(d.store, "SELECT sum(attempts) FROM runs"), "2");
+}
+
 TEST(SearchSweep, SecondRunnerOnTheSameStoreIsRefused) {
   Dirs d = Fresh("second_runner");
   auto held = StoreLock::Acquire(d.store);
@@ -825,11 +841,13 @@ TEST(SearchSweep, AshaPromotesBeforeTheRungIsCompleteAndKeepsEverySlotBusy) {
   // promoted (and maybe others that led while fewer had reported); some
   // trial reached the top.
   EXPECT_EQ(Scalar(d.store, "SELECT count(*) FROM rung_results WHERE rung = 0"), "9");
-  EXPECT_EQ(Scalar(d.store, "SELECT count(*) FROM rung_results WHERE rung = 0 AND decision IS "
-                            "NULL"),
+  EXPECT_EQ(Scalar(d.store,
+                   "SELECT count(*) FROM rung_results WHERE rung = 0 AND decision IS "
+                   "NULL"),
             "0");
-  EXPECT_EQ(Scalar(d.store, "SELECT group_concat(decision) FROM (SELECT decision FROM "
-                            "rung_results WHERE rung = 0 ORDER BY metric LIMIT 3)"),
+  EXPECT_EQ(Scalar(d.store,
+                   "SELECT group_concat(decision) FROM (SELECT decision FROM "
+                   "rung_results WHERE rung = 0 ORDER BY metric LIMIT 3)"),
             "promoted,promoted,promoted");
   EXPECT_NE(Scalar(d.store, "SELECT count(*) FROM runs WHERE status = 'done'"), "0");
   ExpectEachTrialStartedFromScratchOnce(d);
