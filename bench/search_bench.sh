@@ -12,6 +12,7 @@
 #
 #   bench/search_bench.sh                 # mini profile, 2 slots
 #   PROFILE=smoke SLOTS=4 bench/search_bench.sh
+#   ONLY=transformer bench/search_bench.sh    # one model's runs (the others excluded)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${BUILD:-build}
@@ -22,8 +23,10 @@ unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 cmake --build "$B" --target hrm >/dev/null
 rm -rf "$OUT"
 mkdir -p "$OUT"
-# The grid's points as a sha search: hpsearch_sha.yaml with a grid sampler.
-cp grids/profiles.yaml "$OUT/"
+# Copies of the two grids, and the grid's points as a sha search
+# (hpsearch_sha.yaml with a grid sampler); with ONLY=model, the other model's
+# runs excluded.
+cp grids/profiles.yaml grids/hpsearch.yaml grids/hpsearch_sha.yaml "$OUT/"
 sed -e 's/^name: hpsearch_sha/name: hpsearch_sha_grid/' -e '/^search:/,$d' grids/hpsearch_sha.yaml \
   >"$OUT/hpsearch_sha_grid.yaml"
 cat >>"$OUT/hpsearch_sha_grid.yaml" <<'YAML'
@@ -34,7 +37,13 @@ search:
     warmup: {choice: [1000, 500]}
   scheduler: {type: sha, min_evals: 1, reduction_factor: 3, metric: val_ce}
 YAML
-for grid in grids/hpsearch grids/hpsearch_sha "$OUT/hpsearch_sha_grid"; do
+if [ -n "${ONLY:-}" ]; then
+  other=$([ "$ONLY" = hrm ] && echo transformer || echo hrm)
+  for g in hpsearch hpsearch_sha hpsearch_sha_grid; do
+    printf 'exclude:\n  - {model: %s}\n' "$other" >>"$OUT/$g.yaml"
+  done
+fi
+for grid in "$OUT/hpsearch" "$OUT/hpsearch_sha" "$OUT/hpsearch_sha_grid"; do
   name=$(basename "$grid")
   start=$(date +%s)
   "$B/hrm" sweep "$grid.yaml" --profile "$PROFILE" --store "$OUT/$name.db" \
@@ -62,6 +71,8 @@ def best(rs):
 show = lambda r: f"{r['val']:.4f} (lr {r['config']['lr']:g}, w {r['config']['warmup']})"
 for model in ("hrm", "transformer"):
     g = [r for r in grid if r["config"]["model"] == model]
+    if not g:
+        continue
     gs, gb = sum(r["steps"] for r in g), best(g)
     for name, rs in searches:
         s = [r for r in rs if r["config"]["model"] == model]
