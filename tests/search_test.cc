@@ -422,6 +422,40 @@ TEST(Halving, ADivergedTrialRanksLastAndDoesNotBlockItsRung) {
   EXPECT_EQ((d[{"t1", 0}]), "stopped");
 }
 
+TEST(Halving, AshaHandsOutAPromotedTrialBeforeTrialsWaitingToStart) {
+  // The runner pushes what Advance returns to the front of its queue and
+  // fills every free slot from the front: a promoted trial takes the next
+  // free slot, ahead of trials that have not started.
+  std::string text =
+      SampledGrid("sobol", 6, 2) + "  scheduler: {type: asha, min_steps: 4, reduction_factor: 3}\n";
+  text.replace(text.find("steps: 24}"), 10, "steps: 24, eval_interval: 4}");
+  const std::string dir = TempPath("asha_order");
+  const Grid grid = LoadGrid(WriteGrid(dir, text));
+  const auto runs = ExpandGrid(grid, "", {});
+  auto store = RunStore::Open(dir + "/hrm.db");
+  const int64_t sweep = store->UpsertSweep({"asha_order", "grid.yaml", "-", "", {}});
+  std::vector<RunStore::SweepEntry> entries;
+  for (const auto& r : runs)
+    entries.push_back({{r.id, r.config, "train", ""}, r.label, r.position});
+  store->AddRunsToSweep(sweep, entries);
+  Search search(PlanSearch(*grid.search, runs), *store, sweep);
+  std::vector<std::string> ids = Ids(runs);
+  EXPECT_EQ(search.Advance({}), ids);  // every trial to its first rung, in grid order
+  EXPECT_EQ(search.StopAfter(ids[0]), 4);
+  // Trials 0-2 reported at step 4 (trial 1 best); 3-5 wait to start.
+  const double val[] = {3.0, 1.0, 2.0};
+  for (int i = 0; i < 3; ++i)
+    store->db().exec("INSERT INTO evals (run_id, step, val_ce) VALUES ('" + ids[i] + "', 4, " +
+                     std::to_string(val[i]) + ")");
+  const auto work = search.Advance({ids[3], ids[4], ids[5]});  // queued
+  EXPECT_EQ(work, std::vector<std::string>{ids[1]});
+  EXPECT_EQ(search.StopAfter(ids[1]), 12);
+  EXPECT_EQ(search.StopAfter(ids[3]), 4);
+  // Without a queue, the promoted trial still comes first.
+  EXPECT_EQ(search.Advance({}).front(), ids[1]);
+  EXPECT_EQ(store->RungResults(sweep).size(), 3u);
+}
+
 // --- `hrm sweep` of a search, end to end ------------------------------------
 
 const char* kShaGrid = R"(name: searchtest
