@@ -54,3 +54,6 @@ echo "== checkpoint, d=4096 shapes + AdamW state (save/load vs plain write+fsync
 echo
 echo "== serve"
 "$B/bench/serve_bench"
+echo
+echo "== search: successive halving vs the full grid (HPSearch space, mini profile; long)"
+bench/search_bench.sh

@@ -6,6 +6,7 @@
 #include "report/html_page.h"
 #include "report/paper_report.h"
 #include "report/paper_tables.h"
+#include "report/search_report.h"
 
 namespace hrm {
 namespace {
@@ -34,6 +35,19 @@ void Emit(const ReportOptions& o, const std::string& text, std::ostream& out) {
 int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err) {
   if (o.list) {
     out << Listing();
+    return kExitOk;
+  }
+  if (o.name == "search") {  // a search's result, not a paper table
+    if (o.sweep.empty()) {
+      err << "hrm report search: name the sweep, e.g. hrm report search hpsearch_sha\n";
+      return kExitUsage;
+    }
+    try {
+      Emit(o, SearchReport(o.store, o.sweep, o.format), out);
+    } catch (const std::exception& e) {
+      err << "hrm report search: " << e.what() << "\n";
+      return kExitUsage;
+    }
     return kExitOk;
   }
   const TableSpec* table = o.name.empty() ? nullptr : FindPaperTable(o.name);

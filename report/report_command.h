@@ -8,7 +8,8 @@
 namespace hrm {
 
 struct ReportOptions {
-  std::string name;                  // table6 … table22, figure3, figure4 (or an alias)
+  std::string name;                  // table6 … table22, figure3, figure4 (or an alias), search
+  std::string sweep;                 // with `search`: the search's sweep (report/search_report.h)
   std::string store = "runs/hrm.db";
   std::string format;                // md | csv | tex | html, svg for figures; "" = md / svg
   std::string out;                   // file (one table) or directory (--paper); "" = stdout

@@ -11,6 +11,7 @@
 
 namespace hrm {
 
+void RegisterBestCommands(CLI::App& app, int* rc);     // best                (runner/cli_best.cc)
 void RegisterConfigCommands(CLI::App& app, int* rc);   // config, params      (runner/cli_config.cc)
 void RegisterCoreCommands(CLI::App& app, int* rc);     // train               (runner/cli_train.cc)
 void RegisterDataCommands(CLI::App& app, int* rc);     // prepare, tokenize   (runner/cli_data.cc)

@@ -15,12 +15,13 @@ void RegisterReportCommands(CLI::App& app, int* rc) {
   CLI::App* cmd = app.add_subcommand(
       "report",
       "the paper's tables (table6 … table22) and figures (figure3, figure4) from the store");
-  cmd->add_option("name", o->name, "table or figure, e.g. table6 or equal_param (see --list)");
+  cmd->add_option("name", o->name, "table or figure, e.g. table6 or equal_param (see --list), or search");
   AddStoreOption(cmd, &o->store);
   auto* format = cmd->add_option("--format", o->format,
                                  "md, csv, tex, html or json for tables; svg or html for figures")
                      ->check(CLI::IsMember({"md", "csv", "tex", "html", "json", "svg"}));
   cmd->add_flag("--json", *as_json, "a table as JSON (same as --format json)")->excludes(format);
+  cmd->add_option("sweep", o->sweep, "with search: the sweep of the search");
   cmd->add_option("--out", o->out, "output file (default stdout); with --paper, a directory");
   cmd->add_option("--profile", o->profile, "read only sweeps run at this scale profile");
   cmd->add_flag("--paper", o->paper,

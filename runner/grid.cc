@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include "base/sha256.h"
+
 namespace hrm {
 namespace {
 
@@ -29,6 +31,7 @@ struct Given {
 struct PendingRun {
   Given given;
   const GridRun* entry;
+  int trial = -1;
 };
 
 // The value a run has for key before resolution: given, else the key's
@@ -51,6 +54,7 @@ void Cross(const std::vector<const GridAxis*>& axes, size_t i, const PendingRun&
   for (size_t p = 0; p < axes[i]->size(); ++p) {
     PendingRun next = run;
     for (const auto& k : axes[i]->keys) next.given.Set(k.key, k.value[p], k.where);
+    if (axes[i]->trials) next.trial = int(p);
     Cross(axes, i + 1, next, out);
   }
 }
@@ -58,7 +62,7 @@ void Cross(const std::vector<const GridAxis*>& axes, size_t i, const PendingRun&
 std::vector<PendingRun> CrossRuns(const Grid& g) {
   std::vector<PendingRun> out;
   for (const auto& entry : g.runs) {
-    PendingRun run{{}, &entry};
+    PendingRun run{{}, &entry, -1};
     for (const auto& v : g.base) run.given.Set(v.key, v.value, v.where);
     for (const auto& v : entry.values) run.given.Set(v.key, v.value, v.where);
     std::vector<const GridAxis*> axes;
@@ -222,6 +226,16 @@ std::string Label(const Grid& g, const PendingRun& r, const json& config) {
   return out;
 }
 
+// The trials of one bracket share every given value but the searched ones.
+std::string Bracket(const Grid& g, const PendingRun& r) {
+  if (r.trial < 0) return "";
+  json rest = r.given.values;
+  for (const auto& a : g.axes)
+    if (a.trials)
+      for (const auto& k : a.keys) rest.erase(k.key);
+  return Sha256Hex(rest.dump()).substr(0, 12);
+}
+
 }  // namespace
 
 std::vector<ExpandedRun> ExpandGrid(const Grid& grid, const std::string& profile,
@@ -238,7 +252,7 @@ std::vector<ExpandedRun> ExpandGrid(const Grid& grid, const std::string& profile
     std::string label = Label(grid, r, config);
     std::string id = RunId(config);
     if (!ids.insert(id).second) continue;  // the same run, listed once
-    runs.push_back({id, label, config, static_cast<int>(runs.size())});
+    runs.push_back({id, label, config, static_cast<int>(runs.size()), r.trial, Bracket(grid, r)});
   }
   return runs;
 }

@@ -4,12 +4,14 @@
 // scale profile and --set overrides, resolves each run and merges duplicates.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "base/config.h"
+#include "runner/search_space.h"
 
 namespace hrm {
 
@@ -31,6 +33,7 @@ struct GridValue {
 // `zip` group of keys whose value lists have equal length and are paired.
 struct GridAxis {
   std::vector<GridValue> keys;  // value: a JSON array, one element per point
+  bool trials = false;          // a `search` block's trials (runner/search_space.h)
   size_t size() const { return keys.front().value.size(); }
 };
 
@@ -79,6 +82,7 @@ struct Grid {
   std::vector<GridRun> runs;    // never empty: one implicit run if none given
   std::vector<GridAxis> axes;   // product axes, zip groups, then seeds
   std::vector<GridExclude> excludes;
+  std::optional<SearchSpec> search;  // a `search` block: its trials are one of `axes`
 };
 
 // One run of an expanded grid.
@@ -87,6 +91,9 @@ struct ExpandedRun {
   std::string label;  // label template filled from config
   json config;        // resolved (ResolveConfig)
   int position;       // 0-based order in the expansion, after merging duplicates
+  int trial = -1;     // its point of a search's trials; -1 in a grid without search
+  std::string bracket;  // search trials ranked together: a hash of every given value but
+                        // the searched ones ("" without search)
 };
 
 // Parses a value of a config key, or of the grid-only key K_frac (a number in

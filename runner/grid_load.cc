@@ -254,6 +254,9 @@ Grid LoadGrid(const std::string& path) {
       for (auto& a : r.Zip(e.value, e.where)) g.axes.push_back(std::move(a));
     } else if (key == "seeds") {
       g.axes.push_back({{r.AxisValues("seed", e.where, e.value)}});
+    } else if (key == "search") {
+      g.search = LoadSearch(e.value, path, e.where);
+      g.axes.push_back(TrialAxis(*g.search));
     } else if (key == "exclude") {
       if (!e.value.IsSequence() || e.value.size() == 0)
         Fail(e.where, key, "expected a non-empty list of mappings");

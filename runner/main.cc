@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   // from experiments/, runner itself stays torch-free).
   app.set_version_flag("--version", [] { return hrm::VersionText(); });
   int rc = hrm::kExitOk;
+  hrm::RegisterBestCommands(app, &rc);
   hrm::RegisterConfigCommands(app, &rc);
   hrm::RegisterCoreCommands(app, &rc);
   hrm::RegisterDataCommands(app, &rc);

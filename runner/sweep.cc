@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "base/atomic_file.h"
@@ -23,6 +25,7 @@
 #include "runner/grid.h"
 #include "runner/local_backend.h"
 #include "runner/progress.h"
+#include "runner/search.h"
 #include "runner/slurm_backend.h"
 #include "store/ingest.h"
 #include "store/run_store.h"
@@ -90,17 +93,22 @@ std::unique_ptr<Backend> MakeBackend(const SweepOptions& o, const std::string& s
 struct Expansion {
   Grid grid;
   std::vector<ExpandedRun> runs;
+  std::optional<SearchPlan> plan;  // when the grid has a search: block
 };
 
 Expansion ExpandSweep(const SweepOptions& o) {
   Expansion x;
   x.grid = LoadGrid(o.grid_path);
   x.runs = ExpandGrid(x.grid, o.profile, o.sets);
+  if (x.grid.search) x.plan = PlanSearch(*x.grid.search, x.runs);
   return x;
 }
 
-int PrintDryRun(const std::vector<ExpandedRun>& runs, bool as_json) {
-  std::cout << (as_json ? ExpandedRunsJson(runs).dump(2) + "\n" : DryRunTable(runs));
+int PrintDryRun(const Expansion& x, bool as_json) {
+  if (as_json)
+    std::cout << ExpandedRunsJson(x.runs).dump(2) << "\n";
+  else
+    std::cout << DryRunTable(x.runs) << (x.plan ? x.plan->Describe() : "");
   return kExitOk;
 }
 
@@ -133,6 +141,9 @@ class Sweep {
       entries_.push_back(std::move(e));
     }
     store_->AddRunsToSweep(sweep_id_, entries_);
+    for (const auto& e : entries_) by_id_[e.run.id] = &e;
+    // A search decides which trials train, and how far (runner/search.h).
+    if (x.plan) search_ = std::make_unique<Search>(*x.plan, *store_, sweep_id_);
     backend_ = MakeBackend(o, (runs_dir / fmt::format("sweep-{}", sweep_id_)).string());
     const int workers = o.gpus.empty() ? std::max(1, o.slots) : int(o.gpus.size());
     threads_ = o.threads > 0 ? o.threads
@@ -147,11 +158,9 @@ class Sweep {
   // otherwise stop any orphaned worker and resume from its checkpoint).
   void RecoverLeftovers() {
     for (const auto& e : entries_) Ingest(e);
-    std::map<std::string, const RunStore::SweepEntry*> by_id;
-    for (const auto& e : entries_) by_id[e.run.id] = &e;
     for (const auto& r : store_->RunsLeftRunning()) {
-      auto it = by_id.find(r.id);
-      if (it != by_id.end() && backend_->Reattach(Spec(*it->second))) {
+      auto it = by_id_.find(r.id);
+      if (it != by_id_.end() && backend_->Reattach(Spec(*it->second))) {
         running_[r.id] = it->second;
         continue;
       }
@@ -164,14 +173,16 @@ class Sweep {
     }
   }
 
-  // Queues every run that is neither finished nor running, and says so.
+  // Queues every run that is neither finished nor running (in a search: the
+  // trials the search says have training to do), and says so.
   void QueueUnfinished() {
     for (const auto& e : entries_) {
       auto rec = store_->GetRun(e.run.id);
-      if (rec->status != RunStatus::kDone && rec->status != RunStatus::kDiverged &&
+      if (!search_ && rec->status != RunStatus::kDone && rec->status != RunStatus::kDiverged &&
           !running_.count(e.run.id))
         queue_.push_back(&e);
     }
+    if (search_) AdvanceSearch();
     std::cerr << fmt::format("sweep {}: {} runs, {} to run, store {}\n", name_, entries_.size(),
                              queue_.size(), store_path_);
   }
@@ -201,6 +212,7 @@ class Sweep {
       }
       for (const WorkerExit& x : backend_->Reap()) Settle(x, seen_interrupts > 0);
       for (const auto& [id, e] : running_) Ingest(*e);
+      if (search_ && seen_interrupts == 0) AdvanceSearch();
       progress.Update(store_->RunSummaries(sweep_id_));
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -218,7 +230,18 @@ class Sweep {
     spec.argv = {SelfExe(), "train", "--run-dir", e.run.run_dir, "--config",
                  e.run.run_dir + "/run.json", "--set", fmt::format("threads={}", threads_)};
     for (const auto& a : o_.train_args) spec.argv.push_back(a);
+    const int64_t stop_after = search_ ? search_->StopAfter(e.run.id) : -1;
+    if (stop_after >= 0) spec.argv.insert(spec.argv.end(), {"--stop-after", std::to_string(stop_after)});
     return spec;
+  }
+
+  // Queues, first, the trials the search now gives training to do.
+  void AdvanceSearch() {
+    std::set<std::string> busy;
+    for (const auto& [id, e] : running_) busy.insert(id);
+    for (const auto* e : queue_) busy.insert(e->run.id);
+    const std::vector<std::string> work = search_->Advance(busy);
+    for (auto it = work.rbegin(); it != work.rend(); ++it) queue_.push_front(by_id_.at(*it));
   }
 
   void Ingest(const RunStore::SweepEntry& e) {
@@ -270,6 +293,8 @@ class Sweep {
   std::string store_path_, name_, host_;
   int64_t sweep_id_ = 0;
   std::vector<RunStore::SweepEntry> entries_;
+  std::map<std::string, const RunStore::SweepEntry*> by_id_;
+  std::unique_ptr<Search> search_;
   std::unique_ptr<Backend> backend_;
   int threads_ = 1;
   std::map<std::string, const RunStore::SweepEntry*> running_;
@@ -292,7 +317,7 @@ void CountInterrupts() {
 
 int SweepMain(const SweepOptions& o) {
   const Expansion expansion = ExpandSweep(o);
-  if (o.dry_run) return PrintDryRun(expansion.runs, o.json);
+  if (o.dry_run) return PrintDryRun(expansion, o.json);
   Sweep sweep(o, expansion);
   sweep.RecoverLeftovers();
   sweep.QueueUnfinished();

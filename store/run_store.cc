@@ -370,4 +370,100 @@ std::vector<RunSummary> RunStore::RunSummaries(int64_t sweep_id) {
   });
 }
 
+void RunStore::PutSearch(int64_t sweep_id, const json& spec) {
+  Guarded(path_, "saving the search of sweep " + std::to_string(sweep_id), [&] {
+    SQLite::Statement up(db_,
+                         "INSERT INTO searches (sweep_id, spec) VALUES (?, ?) "
+                         "ON CONFLICT (sweep_id) DO UPDATE SET spec = excluded.spec");
+    up.bind(1, sweep_id);
+    up.bind(2, spec.dump());
+    up.exec();
+  });
+}
+
+std::optional<json> RunStore::GetSearch(int64_t sweep_id) {
+  return Guarded(path_, "reading the search of sweep " + std::to_string(sweep_id),
+                 [&]() -> std::optional<json> {
+                   SQLite::Statement q(db_, "SELECT spec FROM searches WHERE sweep_id = ?");
+                   q.bind(1, sweep_id);
+                   if (!q.executeStep()) return std::nullopt;
+                   return JsonColumn(q.getColumn(0), "store " + path_ + ": search of sweep " +
+                                                         std::to_string(sweep_id));
+                 });
+}
+
+std::vector<RungRow> RunStore::RungResults(int64_t sweep_id) {
+  return Guarded(path_, "reading the rung results of sweep " + std::to_string(sweep_id), [&] {
+    SQLite::Statement q(db_,
+                        "SELECT rr.run_id, rr.bracket, rr.rung, rr.step, rr.metric, rr.decision, "
+                        "rr.reported_at, rr.decided_at, rr.among FROM rung_results rr "
+                        "LEFT JOIN sweep_runs sr ON sr.sweep_id = rr.sweep_id AND "
+                        "sr.run_id = rr.run_id WHERE rr.sweep_id = ? "
+                        "ORDER BY rr.bracket, rr.rung, sr.position, rr.run_id");
+    q.bind(1, sweep_id);
+    std::vector<RungRow> out;
+    while (q.executeStep()) {
+      RungRow r;
+      r.run_id = q.getColumn(0).getString();
+      r.bracket = q.getColumn(1).getString();
+      r.rung = q.getColumn(2).getInt64();
+      r.step = q.getColumn(3).getInt64();
+      r.metric = OptDouble(q.getColumn(4));
+      r.decision = Text(q.getColumn(5));
+      r.reported_at = Text(q.getColumn(6));
+      r.decided_at = Text(q.getColumn(7));
+      r.among = q.getColumn(8).isNull() ? 0 : q.getColumn(8).getInt64();
+      out.push_back(std::move(r));
+    }
+    return out;
+  });
+}
+
+void RunStore::AddRungResults(int64_t sweep_id, const std::vector<RungRow>& rows) {
+  if (rows.empty()) return;
+  Guarded(path_, "recording rung results of sweep " + std::to_string(sweep_id), [&] {
+    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement ins(db_,
+                          "INSERT INTO rung_results (sweep_id, run_id, bracket, rung, step, "
+                          "metric, reported_at) VALUES (?, ?, ?, ?, ?, ?, "
+                          "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) "
+                          "ON CONFLICT (sweep_id, run_id, rung) DO NOTHING");
+    for (const RungRow& r : rows) {
+      ins.bind(1, sweep_id);
+      ins.bind(2, r.run_id);
+      ins.bind(3, r.bracket);
+      ins.bind(4, r.rung);
+      ins.bind(5, r.step);
+      if (r.metric)
+        ins.bind(6, *r.metric);
+      else
+        ins.bind(6);
+      ins.exec();
+      ins.reset();
+    }
+    tx.commit();
+  });
+}
+
+void RunStore::DecideRungs(int64_t sweep_id, const std::vector<RungRow>& rows) {
+  if (rows.empty()) return;
+  Guarded(path_, "recording decisions of sweep " + std::to_string(sweep_id), [&] {
+    SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement up(db_,
+                         "UPDATE rung_results SET decision = ?, among = ?, "
+                         "decided_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+                         "WHERE sweep_id = ? AND run_id = ? AND rung = ? AND decision IS NULL");
+    for (const RungRow& r : rows) {
+      up.bind(1, r.decision);
+      up.bind(2, r.among);
+      up.bind(3, sweep_id);
+      up.bind(4, r.run_id);
+      up.bind(5, r.rung);
+      up.exec();
+      up.reset();
+    }
+    tx.commit();
+  });
+}
+
 }  // namespace hrm

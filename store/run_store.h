@@ -20,6 +20,19 @@
 
 namespace hrm {
 
+// One row of rung_results: a search trial's result at a rung, and the
+// decision taken on it (schema.sql).
+struct RungRow {
+  std::string run_id;
+  std::string bracket;
+  int64_t rung = 0;
+  int64_t step = 0;
+  std::optional<double> metric;  // nullopt: diverged or failed before the rung
+  std::string decision;          // "" (not decided), "promoted", "stopped"
+  int64_t among = 0;             // results the rung had when it was decided
+  std::string reported_at, decided_at;
+};
+
 class RunStore {
  public:
   enum class Mode {
@@ -85,6 +98,19 @@ class RunStore {
   // ... and one line per run of a sweep, in grid order, with its last
   // evaluation. Index lookups only: well under a second for 10,000 runs.
   std::vector<RunSummary> RunSummaries(int64_t sweep_id);
+
+  // Searches (runner/search.h). The search's spec (searches.spec), replaced
+  // by a rerun; nullopt for a sweep that is not a search.
+  void PutSearch(int64_t sweep_id, const json& spec);
+  std::optional<json> GetSearch(int64_t sweep_id);
+  // Rung results and decisions of the sweep, by bracket, rung and position.
+  std::vector<RungRow> RungResults(int64_t sweep_id);
+  // Records rung results in one transaction; a result already recorded keeps
+  // its row, so replaying them adds nothing.
+  void AddRungResults(int64_t sweep_id, const std::vector<RungRow>& rows);
+  // Records decisions (RungRow::decision) in one transaction; a result
+  // already decided keeps its decision, so no decision is taken twice.
+  void DecideRungs(int64_t sweep_id, const std::vector<RungRow>& rows);
 
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
