@@ -54,11 +54,6 @@ json ModelStats(LanguageModelImpl& model, const torch::Tensor& x) {
 
 }  // namespace
 
-torch::Device PickDevice(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::kCPU;
-  return torch::Device(name);
-}
-
 std::unique_ptr<torch::optim::AdamW> MakeOptimizer(torch::nn::Module& model, const json& c) {
   std::vector<torch::Tensor> decay, no_decay;
   for (auto& p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
@@ -95,8 +90,8 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   const int rank = ctx.comm ? ctx.comm->rank() : 0;
   const int world = ctx.comm ? ctx.comm->world_size() : 1;
   const std::string& config_hash = ctx.run_id;
-  const torch::Device device = PickDevice(c["device"]);
-  const bool bf16 = c["dtype"] == "bf16" || (c["dtype"] == "auto" && device.is_cuda());
+  const torch::Device device = ctx.placement.device;
+  const bool bf16 = ctx.placement.bf16_autocast;
   double clip = c["grad_clip"];
   if (c["clip_mode"] == "per_window" && c.contains("K")) clip /= c["K"].get<double>();
   const double diverge_norm = c["diverge_grad_norm"];

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/config.h"
+#include "core/device.h"
 
 namespace hrm {
 
@@ -27,6 +28,7 @@ struct TrainData {
 
 struct TrainContext {
   json config;                 // resolved; "vocab" must be > 0
+  Placement placement;         // device and bf16 autocast (ResolvePlacement)
   std::string run_id;          // RunId of the config as given (checkpoints must match)
   json provenance;             // recorded in the "started" event
   std::string run_dir;         // holds ckpt/; events go to `log`
@@ -41,9 +43,6 @@ struct TrainContext {
 };
 
 enum class TrainOutcome { kFinished, kDiverged, kInterrupted };
-
-// The device a config's `device` names: auto = CUDA when present, else CPU.
-torch::Device PickDevice(const std::string& name);
 
 // AdamW over the model's parameters: decay on matrices (dim >= 2) only, betas,
 // eps and weight_decay from the config.
