@@ -226,6 +226,35 @@ TEST_F(SlurmScriptTest, DoesNotRequeueAJobTheRunnerStopped) {
   EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
 }
 
+// A run on CUDA asks for a GPU per rank, and srun lets each rank see its
+// node's GPUs (it takes cuda:LOCAL_RANK); a CPU run asks for none. Run with
+// a fake srun that records what it was asked.
+TEST_F(SlurmScriptTest, AsksForOneGpuPerRankOfACudaRun) {
+  SlurmArray a;
+  a.sweep_dir = dir_;
+  a.number = 4;
+  a.job_name = "hrm-test";
+  a.workdir = dir_;
+  a.ranks = 2;
+  a.gpus = true;
+  a.tasks.push_back({"run0", run_dir_, {"true"}});
+  const std::string gpu = SlurmBatchScript(a);
+  EXPECT_NE(gpu.find("\n#SBATCH --ntasks=2\n#SBATCH --gpus-per-task=1\n"), std::string::npos)
+      << gpu;
+  WriteFileAtomic(a.script_path(), gpu);
+  fs::create_directories(dir_ + "/bin");
+  WriteFileAtomic(dir_ + "/bin/srun", "#!/bin/sh\necho \"$@\" > " + dir_ + "/srun.args\n");
+  fs::permissions(dir_ + "/bin/srun", fs::perms::owner_all);
+  EXPECT_EQ(WaitExit(Start(a.script_path(), 0), seconds(20)), 0) << Slurp(dir_ + "/script.out");
+  EXPECT_NE(Slurp(dir_ + "/srun.args").find("--gpu-bind=none "), std::string::npos)
+      << Slurp(dir_ + "/srun.args");
+
+  a.gpus = false;
+  const std::string cpu = SlurmBatchScript(a);
+  EXPECT_EQ(cpu.find("--gpus-per-task"), std::string::npos) << cpu;
+  EXPECT_EQ(cpu.find("--gpu-bind"), std::string::npos) << cpu;
+}
+
 // ---- Sweeps through a real SLURM cluster -----------------------------------
 
 // "" when the test cluster answers (started here if it was not up), else why
