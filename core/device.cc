@@ -18,9 +18,9 @@ torch::Device CudaDevice(const std::string& name, int index) {
   const int count = int(torch::cuda::device_count());
   if (index >= count)
     throw ConfigError("device", name,
-                      "cuda:" + std::to_string(index) + " does not exist: " +
-                          std::to_string(count) + " CUDA device" + (count == 1 ? "" : "s") +
-                          " visible");
+                      "cuda:" + std::to_string(index) +
+                          " does not exist: " + std::to_string(count) + " CUDA device" +
+                          (count == 1 ? "" : "s") + " visible");
   return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
 #endif
 }

@@ -65,7 +65,7 @@ struct CudaAllocated {
   int64_t current = 0;
   int64_t peak = 0;
 };
-inline CudaAllocated CudaAllocatedBytes(int device) {
+inline CudaAllocated CudaAllocatedBytes(c10::DeviceIndex device) {
 #if HRM_TORCH_AT_LEAST(2, 6)
   constexpr auto kAll = size_t(c10::CachingDeviceAllocator::StatType::AGGREGATE);
 #else
@@ -74,7 +74,7 @@ inline CudaAllocated CudaAllocatedBytes(int device) {
   const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
   return {stats.allocated_bytes[kAll].current, stats.allocated_bytes[kAll].peak};
 }
-inline void ResetCudaPeak(int device) { c10::cuda::CUDACachingAllocator::resetPeakStats(device); }
+inline void ResetCudaPeak(c10::DeviceIndex device) { c10::cuda::CUDACachingAllocator::resetPeakStats(device); }
 #endif
 
 }  // namespace hrm::compat

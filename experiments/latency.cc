@@ -27,8 +27,10 @@ LatencyResult TimeForward(const json& config, const Placement& placement, const 
   BatchSampler val(data.val, data.n_val, config.at("seq"), config.at("batch"));
   const torch::Tensor x = val.Fixed(0).first.to(device);
   auto forward = [&] { model->forward(x, torch::Tensor()); };
-  std::vector<double> ms = TimeRepeats(
-      device, repeats, [&] { for (int i = 0; i < warmup; ++i) forward(); }, forward);
+  auto warm_up = [&] {
+    for (int i = 0; i < warmup; ++i) forward();
+  };
+  std::vector<double> ms = TimeRepeats(device, repeats, warm_up, forward);
   for (double& t : ms) t *= 1000.0;
   r.median_ms = SampleMedian(ms);
   r.min_ms = *std::min_element(ms.begin(), ms.end());
@@ -43,8 +45,7 @@ LatencyResult TimeForward(const json& config, const Placement& placement, const 
 
 void MeasureLatency(const ProtocolContext& ctx) {
   const json& c = ctx.config;
-  const LatencyResult r =
-      TimeForward(c, ctx.placement, ctx.data, kLatencyWarmup, kLatencyRepeats);
+  const LatencyResult r = TimeForward(c, ctx.placement, ctx.data, kLatencyWarmup, kLatencyRepeats);
   const json shape = {{"batch", c["batch"]}, {"seq", c["seq"]}, {"repeats", kLatencyRepeats}};
   RecordMeasurement(*ctx.log, "latency_ms", r.median_ms, shape);
   RecordMeasurement(*ctx.log, "latency_ms_min", r.min_ms, shape);

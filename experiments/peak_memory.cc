@@ -28,7 +28,7 @@ PeakMemory::PeakMemory(const torch::Device& device) : device_(device) {
 #ifdef HRM_HAVE_CUDA
   if (device_.is_cuda()) {
     cuda_ = true;
-    const int index = device_.has_index() ? device_.index() : 0;
+    const c10::DeviceIndex index = device_.has_index() ? device_.index() : 0;
     // The allocator's statistics of a device exist once it has allocated
     // there: resetting them before fails with "Invalid device argument".
     torch::empty({1}, torch::TensorOptions(torch::Device(torch::kCUDA, index)));

@@ -15,11 +15,11 @@ namespace hrm {
 class EventLog;
 
 struct ProtocolContext {
-  json config;        // resolved; "vocab" > 0 (the data's)
+  json config;  // resolved; "vocab" > 0 (the data's)
   std::string run_id;
-  json provenance;    // recorded in the "started" event
+  json provenance;  // recorded in the "started" event
   EventLog* log = nullptr;
-  TrainData data;     // validation tokens feed inputs and prompts
+  TrainData data;       // validation tokens feed inputs and prompts
   Placement placement;  // device, autocast and the dtype of the weights
 };
 

@@ -90,9 +90,9 @@ json WithDataVocab(json config, const json& meta, const std::string& data_dir) {
   const int64_t vocab = config["vocab"];
   if (vocab == 0) config["vocab"] = data_vocab;
   if (vocab != 0 && vocab < data_vocab)
-    throw ConfigError("vocab", std::to_string(vocab),
-                      "smaller than the data's " + std::to_string(data_vocab) + " (" + data_dir +
-                          "/meta.json)");
+    throw ConfigError(
+        "vocab", std::to_string(vocab),
+        "smaller than the data's " + std::to_string(data_vocab) + " (" + data_dir + "/meta.json)");
   return config;
 }
 
@@ -104,9 +104,9 @@ WorkerPlan PlanWorker(const TrainArgs& args) {
   p.data_dir = ResolveDataDir(p.config);
   p.rank_env = RankEnvFromEnvironment();
   if (p.config["protocol"] != "train" && p.world_size() > 1)
-    throw ConfigError("world_size", p.config["world_size"].dump(),
-                      "protocol " + p.config["protocol"].get<std::string>() +
-                          " measures one process");
+    throw ConfigError(
+        "world_size", p.config["world_size"].dump(),
+        "protocol " + p.config["protocol"].get<std::string>() + " measures one process");
   if (p.rank_env && p.rank_env->world_size != p.world_size())
     throw std::runtime_error("world_size: the config says " + std::to_string(p.world_size()) +
                              " but WORLD_SIZE=" + std::to_string(p.rank_env->world_size));
@@ -137,12 +137,12 @@ bool ClaimRunDir(const fs::path& dir, const WorkerPlan& plan, std::unique_ptr<Fi
   }
   const fs::path config_file = dir / "config.json";
   if (!fs::exists(config_file))
-    WriteFileAtomic(config_file.string(),
-                    json{{"run_id", plan.run_id},
-                         {"config", plan.config},
-                         {"data_dir", plan.data_dir},
-                         {"identity", CanonicalIdentity(plan.config)}}
-                            .dump(2) + "\n");
+    WriteFileAtomic(config_file.string(), json{{"run_id", plan.run_id},
+                                               {"config", plan.config},
+                                               {"data_dir", plan.data_dir},
+                                               {"identity", CanonicalIdentity(plan.config)}}
+                                                  .dump(2) +
+                                              "\n");
   return true;
 }
 
@@ -150,9 +150,9 @@ bool ClaimRunDir(const fs::path& dir, const WorkerPlan& plan, std::unique_ptr<Fi
 void SetThreads(const WorkerPlan& plan) {
   const int64_t threads = plan.config["threads"];
   const int local_ranks = plan.rank_env ? plan.rank_env->local_world_size : 1;
-  torch::set_num_threads(threads > 0 ? int(threads)
-                                     : std::max(1, int(std::thread::hardware_concurrency()) /
-                                                       local_ranks));
+  torch::set_num_threads(threads > 0
+                             ? int(threads)
+                             : std::max(1, int(std::thread::hardware_concurrency()) / local_ranks));
 }
 
 void InstallSignalHandlers() {
@@ -174,8 +174,8 @@ std::unique_ptr<Communicator> JoinRanks(const fs::path& dir, const WorkerPlan& p
 int Work(const TrainArgs& args, const WorkerPlan& plan, EventLog* log, Communicator* comm) {
   const json provenance = CollectProvenance(plan.placement.device.str(), plan.data_meta);
   if (plan.config["protocol"] != "train")
-    return RunProtocol({plan.run_config, plan.run_id, provenance, log, plan.data(),
-                        plan.placement});
+    return RunProtocol(
+        {plan.run_config, plan.run_id, provenance, log, plan.data(), plan.placement});
   TrainContext ctx;
   ctx.config = plan.run_config;
   ctx.placement = plan.placement;
@@ -190,9 +190,12 @@ int Work(const TrainArgs& args, const WorkerPlan& plan, EventLog* log, Communica
   const TrainOutcome outcome = Train(ctx, plan.data());
   if (outcome == TrainOutcome::kFinished && plan.rank() == 0) RecordHlRoleOfRun(ctx, plan.data());
   switch (outcome) {
-    case TrainOutcome::kFinished: return kExitOk;
-    case TrainOutcome::kDiverged: return kExitDiverged;
-    case TrainOutcome::kInterrupted: return kExitInterrupted;
+    case TrainOutcome::kFinished:
+      return kExitOk;
+    case TrainOutcome::kDiverged:
+      return kExitDiverged;
+    case TrainOutcome::kInterrupted:
+      return kExitInterrupted;
   }
   return kExitError;
 }

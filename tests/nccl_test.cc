@@ -38,8 +38,8 @@ void ExpectCollectivesOnDevices(int world) {
     ranks.emplace_back([&, r] {
       try {
         const torch::Device device(torch::kCUDA, static_cast<c10::DeviceIndex>(r));
-        NcclCommunicator comm(c10::make_intrusive<c10d::FileStore>(store, world), r, world,
-                              device, std::chrono::seconds(60));
+        NcclCommunicator comm(c10::make_intrusive<c10d::FileStore>(store, world), r, world, device,
+                              std::chrono::seconds(60));
         const double sum = world * (world + 1) / 2.0;
         const auto on = torch::TensorOptions(device);
         torch::Tensor f = torch::arange(5, on.dtype(torch::kFloat)) * float(r + 1);
