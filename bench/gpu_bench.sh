@@ -80,14 +80,15 @@ row() {  # profile model shape-flags vocab compile(0|1)
   flops=$("$BUILD/hrm" flops --set model="$model" --set vocab="$vocab" $sets --json)
   "$PY" - "$profile" "$model" "$cpp" "$py_eager" "$py_comp" "$flops" "$PEAK_TFLOPS" \
         "${JSONL:-}" <<'PY'
-import json, sys
+import json, re, sys
 profile, model, cpp, eager, comp, flops, peak, jsonl = sys.argv[1:9]
 cpp, eager, comp, flops = (json.loads(s) for s in (cpp, eager, comp, flops))
 def tps(r): return r.get("tokens_per_s")
 def mfu(r):
     if not r.get("ms_per_step"): return None
     return flops["total"] / (r["ms_per_step"] / 1e3) / (float(peak) * 1e12)
-def fmt(v, spec): return "n/a" if v is None else format(v, spec)
+def fmt(v, spec):
+    return "n/a".rjust(int(re.match(r"\d*", spec).group() or 0)) if v is None else format(v, spec)
 def ratio(a, b): return None if not a or not b else a / b
 row = {"profile": profile, "model": model, "flops_per_step": flops["total"],
        "cpp_tok_s": tps(cpp), "eager_tok_s": tps(eager), "compiled_tok_s": tps(comp),

@@ -128,6 +128,7 @@ TEST(Latency, Fp32WeightsKeepTheirBytesUnderBf16Compute) {
   const LatencyResult r = TimeForward(kept, ResolvePlacement(kept), GplText().View(), 1, 1);
   EXPECT_EQ(r.param_bytes, 4 * CountParams(kept).params);
   EXPECT_GT(r.median_ms, 0);
+  EXPECT_NE(RunId(cast), RunId(kept));  // it changes the numbers: another run
 }
 
 // ---- Device and precision, resolved once (core/device.h) --------------------
