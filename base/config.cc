@@ -64,6 +64,9 @@ std::vector<KeySpec> MakeKeys() {
        "a model.safetensors (hrm import) whose weights start the run instead of random ones"},
       {"dtype", KT::kString, "auto", true, {"auto", "fp32", "bf16"},
        "compute dtype: auto = bf16 autocast on CUDA, fp32 on CPU"},
+      {"measure_weights", KT::kString, null, true, {"bf16", "fp32"},
+       "weights of the latency and genspeed protocols; default bf16 where dtype computes in bf16 "
+       "(auto on CUDA: the paper's bf16 model), else fp32; fp32 with bf16 = autocast"},
       {"device", KT::kString, "auto", false, {}, "auto, cpu, cuda or cuda:N"},
       {"threads", KT::kInt, 0, false, {}, "CPU threads for torch; 0 = all cores"},
       {"cuda_kernels", KT::kBool, true, false, {},
@@ -235,6 +238,9 @@ json ResolveConfig(const json& given) {
     double b = c[k];
     if (b < 0 || b >= 1) throw ConfigError(k, Dump(c[k]), "must be in [0, 1)");
   }
+  if (has("measure_weights") && c["protocol"] == "train")
+    throw ConfigError("measure_weights", Dump(c["measure_weights"]),
+                      "only for protocol latency or genspeed (training keeps fp32 weights)");
   const std::string device = c["device"];
   if (!(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0))
     throw ConfigError("device", device, "expected auto, cpu, cuda or cuda:N");

@@ -4,7 +4,12 @@ benchmark (same libtorch kernels, Python dispatch) and as an independent
 reference implementation.
 
     python3 bench/hrm_twin.py --model hrm --d 128 --seq 128 --batch 8 --steps 20
-prints one JSON line: {"model":..., "ms_per_step":..., "tokens_per_s":...}.
+prints one JSON line: {"model":..., "ms_per_step":..., "tokens_per_s":...,
+"peak_mem_mb":...}. On a GPU (bench/gpu_bench.sh):
+    --device cuda --bf16 [--compile]
+runs the step under bf16 autocast (fp32 master weights, as hrm's trainer) and
+with --compile through torch.compile. Attention is PyTorch's
+scaled_dot_product_attention where it exists (2.0+), else written out.
 """
 import argparse
 import json
@@ -59,10 +64,14 @@ class CausalAttnBlock(nn.Module):
         q, k, v = self.qkv(self.norm1(x)).split(d, dim=-1)
         q, k, v = (t.view(B, n, self.h, d // self.h).transpose(1, 2) for t in (q, k, v))
         q, k = apply_rope(q, self.cos, self.sin), apply_rope(k, self.cos, self.sin)
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.h)
-        mask = torch.ones(n, n, dtype=torch.bool).triu(1)
-        att = att.masked_fill(mask, float("-inf")).softmax(-1)
-        y = (att @ v).transpose(1, 2).reshape(B, n, d)
+        if hasattr(F, "scaled_dot_product_attention"):
+            y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:  # PyTorch 1.13
+            att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.h)
+            mask = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)
+            att = att.masked_fill(mask, float("-inf")).softmax(-1)
+            y = att @ v
+        y = y.transpose(1, 2).reshape(B, n, d)
         h = x + self.wo(y)
         z = self.norm2(h)
         return h + self.w2(F.silu(self.w1(z)) * self.w3(z))
@@ -207,35 +216,54 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast over fp32 weights")
+    ap.add_argument("--compile", action="store_true", help="the model through torch.compile")
     args = ap.parse_args()
+    if args.compile and not hasattr(torch, "compile"):
+        ap.error(f"--compile needs PyTorch 2.0 or later (this is {torch.__version__})")
     if args.threads:
         torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    cuda = device.type == "cuda"
     torch.manual_seed(0)
-    model = build(args)
+    model = build(args).to(device)
+    forward = torch.compile(model) if args.compile else model
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=1e-3, betas=(0.9, 0.95), eps=1e-8)
     g = torch.Generator().manual_seed(1)
-    x = torch.randint(0, args.vocab, (args.batch, args.seq), generator=g)
-    y = torch.randint(0, args.vocab, (args.batch, args.seq), generator=g)
+    x = torch.randint(0, args.vocab, (args.batch, args.seq), generator=g).to(device)
+    y = torch.randint(0, args.vocab, (args.batch, args.seq), generator=g).to(device)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        loss, _ = model(x, y)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
+            loss, _ = forward(x, y)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
 
-    for _ in range(args.warmup):
+    def sync():
+        if cuda:
+            torch.cuda.synchronize(device)
+
+    for _ in range(args.warmup):  # with --compile, the first one compiles
         step()
+    sync()
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)
     t0 = time.perf_counter()
     for _ in range(args.steps):
         step()
+    sync()
     dt = (time.perf_counter() - t0) / args.steps
-    print(json.dumps({"model": args.model, "ms_per_step": dt * 1e3,
-                      "tokens_per_s": args.batch * args.seq / dt}))
+    row = {"model": args.model, "ms_per_step": dt * 1e3, "tokens_per_s": args.batch * args.seq / dt}
+    if cuda:  # weights, AdamW moments and one step's activations
+        row["peak_mem_mb"] = torch.cuda.max_memory_allocated(device) / 2**20
+    print(json.dumps(row))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/fused_ops.h"
+#include "core/torch_compat.h"
 
 namespace hrm {
 
@@ -15,15 +16,7 @@ torch::Tensor CausalAttention(const torch::Tensor& q, const torch::Tensor& k,
   c10::optional<torch::Tensor> allowed;
   if (!square && tq > 1)
     allowed = torch::ones({tq, tk}, q.options().dtype(torch::kBool)).tril(tk - tq);
-#if TORCH_VERSION_MAJOR >= 2
-  // Fused kernels (flash / memory-efficient on CUDA, flash on CPU).
-  return at::scaled_dot_product_attention(q, k, v, allowed, 0.0, /*is_causal=*/square && tq > 1);
-#else
-  // libtorch 1.13: the composite masked-softmax implementation.
-  return std::get<0>(at::_scaled_dot_product_attention(q, k, v, allowed, 0.0,
-                                                       /*need_attn_weights=*/false,
-                                                       /*is_causal=*/square && tq > 1));
-#endif
+  return compat::ScaledDotProductAttention(q, k, v, allowed, /*is_causal=*/square && tq > 1);
 }
 
 int64_t KVCache::bytes() const {

@@ -45,7 +45,9 @@ NcclCommunicator::NcclCommunicator(c10::intrusive_ptr<c10d::Store> store, int ra
   store->setTimeout(timeout);
   std::vector<std::string> joined;
   for (int r = 0; r < world_size; ++r) joined.push_back("nccl/joined/" + std::to_string(r));
-  store->set(joined[rank], {1});
+  // Spelled out: libtorch 2.x adds a std::string overload that `{1}` would
+  // also match.
+  store->set(joined[rank], std::vector<uint8_t>{1});
   store->wait(joined, timeout);
 
   ncclUniqueId id;

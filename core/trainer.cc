@@ -56,11 +56,6 @@ json ModelStats(LanguageModelImpl& model, const torch::Tensor& x) {
 
 }  // namespace
 
-torch::Device PickDevice(const std::string& name) {
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::kCPU;
-  return torch::Device(name);
-}
-
 double LearningRate(const json& c, int64_t step) {
   const double lr = c["lr"], min_lr = c["min_lr"];
   const int64_t warmup = c["warmup"], steps = c["steps"];
@@ -81,8 +76,8 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   const int rank = ctx.comm ? ctx.comm->rank() : 0;
   const int world = ctx.comm ? ctx.comm->world_size() : 1;
   const std::string& config_hash = ctx.run_id;
-  const torch::Device device = PickDevice(c["device"]);
-  const bool bf16 = c["dtype"] == "bf16" || (c["dtype"] == "auto" && device.is_cuda());
+  const torch::Device device = ctx.placement.device;
+  const bool bf16 = ctx.placement.bf16_autocast;
   double clip = c["grad_clip"];
   if (c["clip_mode"] == "per_window" && c.contains("K")) clip /= c["K"].get<double>();
   const double diverge_norm = c["diverge_grad_norm"];

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "base/config.h"
+#include "core/device.h"
 
 namespace hrm {
 
@@ -27,6 +28,7 @@ struct TrainData {
 
 struct TrainContext {
   json config;                 // resolved; "vocab" must be > 0
+  Placement placement;         // device and bf16 autocast (ResolvePlacement)
   std::string run_id;          // RunId of the config as given (checkpoints must match)
   json provenance;             // recorded in the "started" event
   std::string run_dir;         // holds ckpt/; events go to `log`
@@ -42,8 +44,6 @@ struct TrainContext {
 
 enum class TrainOutcome { kFinished, kDiverged, kInterrupted };
 
-// The device a config's `device` names: auto = CUDA when present, else CPU.
-torch::Device PickDevice(const std::string& name);
 
 // nanoGPT's get_lr: linear warmup over `warmup` steps, cosine to min_lr at
 // `steps`.

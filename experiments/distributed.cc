@@ -101,12 +101,6 @@ std::chrono::milliseconds DistTimeout() {
   return std::chrono::milliseconds(int64_t(seconds * 1000));
 }
 
-std::string RankDevice(const std::string& device, int local_rank) {
-  if (device != "auto" && device != "cuda") return device;
-  if (torch::cuda::is_available()) return "cuda:" + std::to_string(local_rank);
-  return device == "auto" ? "cpu" : device;
-}
-
 std::unique_ptr<Communicator> CommunicatorFromEnv(const std::string& run_dir,
                                                   torch::Device device) {
   const std::optional<RankEnv> env = RankEnvFromEnvironment();

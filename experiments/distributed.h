@@ -33,10 +33,6 @@ std::optional<RankEnv> RankEnvFromEnvironment();
 // $HRM_DIST_TIMEOUT seconds (fractions allowed), default 60.
 std::chrono::milliseconds DistTimeout();
 
-// The device of a rank: "auto" and "cuda" mean cuda:LOCAL_RANK when CUDA is
-// available ("auto" means cpu otherwise); other names are kept as given.
-std::string RankDevice(const std::string& device, int local_rank);
-
 // This rank's communicator, or null when WORLD_SIZE is unset or 1. The ranks
 // meet in a TCP store at MASTER_ADDR:MASTER_PORT (rank 0 serves it) when both
 // are set, else in a file store run_dir/rendezvous/$HRM_RENDEZVOUS_ID (a

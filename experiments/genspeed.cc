@@ -1,14 +1,17 @@
 #include "experiments/genspeed.h"
 
-#include <chrono>
 #include <vector>
 
-#include "core/batch_sampler.h"
 #include "base/event_log.h"
+#include "core/autocast.h"
+#include "core/batch_sampler.h"
 #include "core/generate.h"
+#include "experiments/measurement.h"
 #include "experiments/peak_memory.h"
+#include "experiments/timing.h"
 
 namespace hrm {
+
 int64_t KvCacheBytes(const json& c, int64_t batch, int64_t length, int64_t element_bytes) {
   const std::string model = c.at("model");
   int64_t sets = 0;  // K/V pairs cached per position
@@ -23,36 +26,24 @@ int64_t KvCacheBytes(const json& c, int64_t batch, int64_t length, int64_t eleme
 
 void MeasureGenSpeed(const ProtocolContext& ctx) {
   const json& c = ctx.config;
-  const torch::Device device = ConfigDevice(c);
+  const torch::Device device = ctx.placement.device;
   const int64_t batch = c.at("batch");
   PeakMemory memory(device);  // before the model: its weights count
   torch::manual_seed(c.at("seed").get<int64_t>());
   LanguageModel model = MakeModel(ModelOptions::FromConfig(c));
-  model->to(device);
-  if (ConfigBf16(c, device)) model->to(torch::kBFloat16);
+  model->to(device, ctx.placement.weights);
   model->eval();
   torch::InferenceMode inference;
+  AutocastGuard autocast(device, ctx.placement.protocol_autocast());
   const torch::Tensor prompt =
       BatchSampler(ctx.data.val, ctx.data.n_val, kGenPrompt, batch).Fixed(0).first.to(device);
 
-  auto sync = [&] {
-    if (device.is_cuda()) torch::cuda::synchronize();
-  };
   // Median seconds of kGenRepeats generations after a short warm-up one.
   torch::Tensor recomputed, cached;
   DecodeState state;
   auto time = [&](auto generate) {
-    generate(8);
-    sync();
-    std::vector<double> seconds;
-    for (int i = 0; i < kGenRepeats; ++i) {
-      const auto t0 = std::chrono::steady_clock::now();
-      generate(kGenNew);
-      sync();
-      seconds.push_back(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    }
-    return SampleMedian(seconds);
+    return SampleMedian(TimeRepeats(
+        device, kGenRepeats, [&] { generate(8); }, [&] { generate(kGenNew); }));
   };
   const double s_full =
       time([&](int64_t n) { recomputed = GreedyGenerate(*model, prompt, n, false); });
@@ -72,8 +63,10 @@ void MeasureGenSpeed(const ProtocolContext& ctx) {
   record("tok_per_s_cached", tokens / s_cached);
   record("ms_per_tok_cached", 1000.0 * s_cached / double(kGenNew));
   record("tokens_identical", torch::equal(recomputed, cached) ? 1.0 : 0.0);
-  // The last token is never fed back: the cache ends one position short.
-  const int64_t element_bytes = ConfigBf16(c, device) ? 2 : 4;
+  // The last token is never fed back: the cache ends one position short. K
+  // and V are in the dtype the projections compute in: bf16 under autocast.
+  const int64_t element_bytes =
+      ctx.placement.weights == torch::kBFloat16 || ctx.placement.bf16_autocast ? 2 : 4;
   record("kv_cache_bytes", double(state.CacheBytes()));
   record("kv_cache_bytes_formula",
          double(KvCacheBytes(c, batch, kGenPrompt + kGenNew - 1, element_bytes)));

@@ -6,7 +6,7 @@
 #include "core/batch_sampler.h"
 #include "core/checkpoint.h"
 #include "base/event_log.h"
-#include "experiments/protocol.h"
+#include "experiments/measurement.h"
 
 namespace hrm {
 
@@ -55,10 +55,10 @@ void RecordHlRoleOfRun(const TrainContext& ctx, const TrainData& data) {
     throw std::runtime_error(ctx.run_dir + ": no checkpoint of the trained model to analyse");
   LanguageModel model = MakeModel(ModelOptions::FromConfig(c));
   LoadCheckpoint(checkpoints.front(), model.get(), nullptr);
-  const torch::Device device = ConfigDevice(c);
-  model->to(device);
+  const Placement& where = ctx.placement;
+  model->to(where.device);
   RecordHlRole(*ctx.log, AnalyseHlRole(*model, data, c.at("seq"), c.at("batch"),
-                                        c.at("eval_iters"), device, ConfigBf16(c, device)));
+                                        c.at("eval_iters"), where.device, where.bf16_autocast));
 }
 
 }  // namespace hrm

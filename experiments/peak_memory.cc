@@ -7,9 +7,7 @@
 #include <fstream>
 #include <string>
 
-#ifdef HRM_HAVE_CUDA
-#include <c10/cuda/CUDACachingAllocator.h>
-#endif
+#include "core/torch_compat.h"
 
 namespace hrm {
 namespace {
@@ -30,11 +28,12 @@ PeakMemory::PeakMemory(const torch::Device& device) : device_(device) {
 #ifdef HRM_HAVE_CUDA
   if (device_.is_cuda()) {
     cuda_ = true;
-    const int index = device_.has_index() ? device_.index() : 0;
-    c10::cuda::CUDACachingAllocator::resetPeakStats(index);
-    baseline_ = c10::cuda::CUDACachingAllocator::getDeviceStats(index)
-                    .allocated_bytes[size_t(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)]
-                    .current;
+    const c10::DeviceIndex index = device_.has_index() ? device_.index() : 0;
+    // The allocator's statistics of a device exist once it has allocated
+    // there: resetting them before fails with "Invalid device argument".
+    torch::empty({1}, torch::TensorOptions(torch::Device(torch::kCUDA, index)));
+    compat::ResetCudaPeak(index);
+    baseline_ = compat::CudaAllocatedBytes(index).current;
     return;
   }
 #endif
@@ -52,11 +51,7 @@ PeakMemory::PeakMemory(const torch::Device& device) : device_(device) {
 int64_t PeakMemory::PeakBytes() const {
 #ifdef HRM_HAVE_CUDA
   if (cuda_) {
-    const int index = device_.has_index() ? device_.index() : 0;
-    return c10::cuda::CUDACachingAllocator::getDeviceStats(index)
-               .allocated_bytes[size_t(c10::cuda::CUDACachingAllocator::StatType::AGGREGATE)]
-               .peak -
-           baseline_;
+    return compat::CudaAllocatedBytes(device_.has_index() ? device_.index() : 0).peak - baseline_;
   }
 #endif
   return std::max<int64_t>(0, StatusBytes("VmHWM") - baseline_);

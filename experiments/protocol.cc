@@ -1,6 +1,5 @@
 #include "experiments/protocol.h"
 
-#include <algorithm>
 #include <stdexcept>
 
 #include "base/event_log.h"
@@ -9,28 +8,6 @@
 #include "experiments/latency.h"
 
 namespace hrm {
-
-void RecordMeasurement(EventLog& log, const std::string& metric, double value, json extra) {
-  extra["metric"] = metric;
-  extra["value"] = value;
-  log.Append("measurement", std::move(extra));
-}
-
-double SampleMedian(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-
-torch::Device ConfigDevice(const json& config) {
-  const std::string name = config.at("device");
-  if (name == "auto") return torch::cuda::is_available() ? torch::Device("cuda") : torch::kCPU;
-  return torch::Device(name);
-}
-
-bool ConfigBf16(const json& config, const torch::Device& device) {
-  const std::string dtype = config.at("dtype");
-  return dtype == "bf16" || (dtype == "auto" && device.is_cuda());
-}
 
 int RunProtocol(const ProtocolContext& ctx) {
   const std::string protocol = ctx.config.at("protocol");

@@ -7,8 +7,8 @@
 #include <iostream>
 
 #include "base/exit_code.h"
+#include "core/device.h"
 #include "core/generate.h"
-#include "core/trainer.h"
 #include "experiments/run_model.h"
 
 namespace hrm {
@@ -22,7 +22,7 @@ int GenerateMain(const GenerateArgs& args) {
   torch::Device device = torch::kCPU;
   try {
     r = LoadRunModel(args.run_dir, args.step);
-    device = PickDevice(args.device);
+    device = ResolveDevice(args.device);
   } catch (const std::exception& e) {
     std::cerr << "hrm generate: " << e.what() << "\n";
     return kExitUsage;

@@ -1,5 +1,5 @@
 // Order matters: everything that can be wrong with the input is checked
-// before the run directory is touched.
+// (PlanWorker) before the run directory is touched (ClaimRunDir).
 #include "experiments/train.h"
 
 #include <torch/torch.h>
@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <thread>
 
@@ -18,6 +19,7 @@
 #include "base/exit_code.h"
 #include "base/file_lock.h"
 #include "base/token_data.h"
+#include "core/device.h"
 #include "core/trainer.h"
 #include "experiments/distributed.h"
 #include "experiments/hlrole.h"
@@ -39,6 +41,25 @@ void OnSignal(int sig) {
   std::signal(SIGINT, SIG_DFL);
 }
 
+// What a worker decides before it touches the run directory.
+struct WorkerPlan {
+  json config;      // resolved as given: the run's identity
+  json run_config;  // what runs: config with the data's vocab filled in
+  std::string run_id;
+  std::string data_dir;
+  json data_meta;
+  std::unique_ptr<TokenFile> train_tokens, val_tokens;
+  std::optional<RankEnv> rank_env;  // set: this process is one rank of several
+  Placement placement;
+
+  int rank() const { return rank_env ? rank_env->rank : 0; }
+  int world_size() const { return config["world_size"].get<int>(); }
+  TrainData data() const {
+    return {train_tokens->data(), int64_t(train_tokens->size()), val_tokens->data(),
+            int64_t(val_tokens->size())};
+  }
+};
+
 // Without --config, a run directory that has a config continues it (resume,
 // or the first training of an imported run).
 json ResolveArgs(const TrainArgs& args) {
@@ -51,128 +72,171 @@ json ResolveArgs(const TrainArgs& args) {
   return ResolveConfig(given);
 }
 
+// A run directory that holds another run's config is refused.
+void CheckRunDirOwner(const fs::path& dir, const std::string& run_id) {
+  const fs::path config_file = dir / "config.json";
+  if (!fs::exists(config_file)) return;
+  json old = json::parse(ReadFile(config_file.string()), nullptr, false);
+  if (old.is_discarded() || old.value("run_id", "") != run_id)
+    throw std::runtime_error(config_file.string() + " belongs to run " +
+                             (old.is_discarded() ? "?" : old.value("run_id", "?")) + ", not " +
+                             run_id + "; use a fresh --run-dir");
+}
+
+// The config with the data's vocabulary (vocab 0), or a given one that holds
+// every id of the data.
+json WithDataVocab(json config, const json& meta, const std::string& data_dir) {
+  const int64_t data_vocab = meta.value("vocab_size", int64_t(0));
+  const int64_t vocab = config["vocab"];
+  if (vocab == 0) config["vocab"] = data_vocab;
+  if (vocab != 0 && vocab < data_vocab)
+    throw ConfigError(
+        "vocab", std::to_string(vocab),
+        "smaller than the data's " + std::to_string(data_vocab) + " (" + data_dir + "/meta.json)");
+  return config;
+}
+
+// Config, data, ranks and device. Throws on bad input (exit 2); writes nothing.
+WorkerPlan PlanWorker(const TrainArgs& args) {
+  WorkerPlan p;
+  p.config = ResolveArgs(args);
+  p.run_id = RunId(p.config);
+  p.data_dir = ResolveDataDir(p.config);
+  p.rank_env = RankEnvFromEnvironment();
+  if (p.config["protocol"] != "train" && p.world_size() > 1)
+    throw ConfigError(
+        "world_size", p.config["world_size"].dump(),
+        "protocol " + p.config["protocol"].get<std::string>() + " measures one process");
+  if (p.rank_env && p.rank_env->world_size != p.world_size())
+    throw std::runtime_error("world_size: the config says " + std::to_string(p.world_size()) +
+                             " but WORLD_SIZE=" + std::to_string(p.rank_env->world_size));
+  // The launcher of several ranks checks the device of the last one.
+  const int local_rank =
+      p.rank_env ? p.rank_env->local_rank : (p.world_size() > 1 ? p.world_size() - 1 : -1);
+  p.placement = ResolvePlacement(p.config, local_rank);
+  CheckRunDirOwner(args.run_dir, p.run_id);
+  p.train_tokens = std::make_unique<TokenFile>((fs::path(p.data_dir) / "train.bin").string());
+  p.val_tokens = std::make_unique<TokenFile>((fs::path(p.data_dir) / "val.bin").string());
+  p.data_meta = ReadDataMeta(p.data_dir);
+  p.run_config = WithDataVocab(p.config, p.data_meta, p.data_dir);
+  return p;
+}
+
+// Creates the run directory. One worker per run directory: a second one
+// (say, left by a runner that was killed) would interleave its events with
+// ours. Rank 0 speaks for the ranks: it alone locks and writes config,
+// events and checkpoints. False (after saying why) when the lock is held.
+bool ClaimRunDir(const fs::path& dir, const WorkerPlan& plan, std::unique_ptr<FileLock>* lock) {
+  fs::create_directories(dir);
+  if (plan.rank() != 0) return true;
+  *lock = FileLock::TryAcquire((dir / "worker.lock").string(), ThisProcessHolder());
+  if (!*lock) {
+    std::cerr << "hrm train: " << dir.string() << " is in use by "
+              << FileLock::Holder((dir / "worker.lock").string()) << "\n";
+    return false;
+  }
+  const fs::path config_file = dir / "config.json";
+  if (!fs::exists(config_file))
+    WriteFileAtomic(config_file.string(), json{{"run_id", plan.run_id},
+                                               {"config", plan.config},
+                                               {"data_dir", plan.data_dir},
+                                               {"identity", CanonicalIdentity(plan.config)}}
+                                                  .dump(2) +
+                                              "\n");
+  return true;
+}
+
+// Torch threads: `threads`, or the cores shared among this machine's ranks.
+void SetThreads(const WorkerPlan& plan) {
+  const int64_t threads = plan.config["threads"];
+  const int local_ranks = plan.rank_env ? plan.rank_env->local_world_size : 1;
+  torch::set_num_threads(threads > 0
+                             ? int(threads)
+                             : std::max(1, int(std::thread::hardware_concurrency()) / local_ranks));
+}
+
+void InstallSignalHandlers() {
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGUSR1, OnSignal);
+}
+
+// This rank's communicator (null for a single process); tests and operators
+// find a rank's process by its RUN_DIR/rankN.pid.
+std::unique_ptr<Communicator> JoinRanks(const fs::path& dir, const WorkerPlan& plan) {
+  if (!plan.rank_env) return nullptr;
+  WriteFileAtomic((dir / ("rank" + std::to_string(plan.rank()) + ".pid")).string(),
+                  std::to_string(getpid()) + "\n");
+  return CommunicatorFromEnv(dir.string(), plan.placement.device);
+}
+
+// Measures (latency, genspeed) or trains, then analyses a trained HRM.
+int Work(const TrainArgs& args, const WorkerPlan& plan, EventLog* log, Communicator* comm) {
+  const json provenance = CollectProvenance(plan.placement.device.str(), plan.data_meta);
+  if (plan.config["protocol"] != "train")
+    return RunProtocol(
+        {plan.run_config, plan.run_id, provenance, log, plan.data(), plan.placement});
+  TrainContext ctx;
+  ctx.config = plan.run_config;
+  ctx.placement = plan.placement;
+  ctx.run_id = plan.run_id;
+  ctx.provenance = provenance;
+  ctx.run_dir = args.run_dir;
+  ctx.log = log;
+  ctx.comm = comm;
+  ctx.stop = &g_stop;
+  ctx.progress = args.progress;
+  ctx.stop_after = args.stop_after;
+  const TrainOutcome outcome = Train(ctx, plan.data());
+  if (outcome == TrainOutcome::kFinished && plan.rank() == 0) RecordHlRoleOfRun(ctx, plan.data());
+  switch (outcome) {
+    case TrainOutcome::kFinished:
+      return kExitOk;
+    case TrainOutcome::kDiverged:
+      return kExitDiverged;
+    case TrainOutcome::kInterrupted:
+      return kExitInterrupted;
+  }
+  return kExitError;
+}
+
+// A failure after the run directory was claimed: said, and recorded as the
+// run's `error` event (by rank 0, which owns the log).
+void RecordFailure(const fs::path& dir, const WorkerPlan& plan, const std::exception& e) {
+  std::cerr << "hrm train: " << (plan.rank_env ? "rank " + std::to_string(plan.rank()) + ": " : "")
+            << e.what() << "\n";
+  try {
+    if (plan.rank() == 0)
+      EventLog((dir / "events.jsonl").string()).Append("error", {{"message", e.what()}}, true);
+  } catch (...) {
+  }
+}
+
 }  // namespace
 
 int TrainMain(const TrainArgs& args) {
-  json config;
-  std::string data_dir;
-  std::optional<RankEnv> rank_env;  // set: this process is one rank of several
+  WorkerPlan plan;
   try {
-    config = ResolveArgs(args);
-    data_dir = ResolveDataDir(config);
-    rank_env = RankEnvFromEnvironment();
-    if (config["protocol"] != "train" && config["world_size"].get<int>() > 1)
-      throw ConfigError("world_size", config["world_size"].dump(),
-                        "protocol " + config["protocol"].get<std::string>() +
-                            " measures one process");
-    if (rank_env && rank_env->world_size != config["world_size"].get<int>())
-      throw std::runtime_error("world_size: the config says " + config["world_size"].dump() +
-                               " but WORLD_SIZE=" + std::to_string(rank_env->world_size));
+    plan = PlanWorker(args);
   } catch (const std::exception& e) {
     std::cerr << "hrm train: " << e.what() << "\n";
     return kExitUsage;
   }
-  const int rank = rank_env ? rank_env->rank : 0;
-  const std::string run_id = RunId(config);
-  const fs::path dir(args.run_dir);
-  const fs::path config_file = dir / "config.json";
-  if (fs::exists(config_file)) {
-    json old = json::parse(ReadFile(config_file.string()), nullptr, false);
-    if (old.is_discarded() || old.value("run_id", "") != run_id) {
-      std::cerr << "hrm train: " << config_file.string() << " belongs to run "
-                << (old.is_discarded() ? "?" : old.value("run_id", "?")) << ", not " << run_id
-                << "; use a fresh --run-dir\n";
-      return kExitUsage;
-    }
-  }
   // Without RANK, a multi-rank run starts its ranks, each this same command.
-  if (config["world_size"].get<int>() > 1 && !rank_env)
-    return LaunchRanks(config["world_size"].get<int>());
+  if (plan.world_size() > 1 && !plan.rank_env) return LaunchRanks(plan.world_size());
 
+  const fs::path dir(args.run_dir);
   try {
-    TokenFile train_tokens((fs::path(data_dir) / "train.bin").string());
-    TokenFile val_tokens((fs::path(data_dir) / "val.bin").string());
-    json meta = ReadDataMeta(data_dir);
-    json run_config = config;
-    const int64_t data_vocab = meta.value("vocab_size", int64_t(0));
-    if (run_config["vocab"].get<int64_t>() == 0) {
-      run_config["vocab"] = data_vocab;
-    } else if (run_config["vocab"].get<int64_t>() < data_vocab) {
-      std::cerr << "hrm train: vocab: " << run_config["vocab"] << " is smaller than the data's "
-                << data_vocab << " (" << data_dir << "/meta.json)\n";
-      return kExitUsage;
-    }
-
-    fs::create_directories(dir);
-    // One worker per run directory: a second one (say, left by a runner that
-    // was killed) would interleave its events with ours. Rank 0 speaks for
-    // the ranks: it alone locks and writes config, events and checkpoints.
-    std::unique_ptr<FileLock> dir_lock;
-    if (rank == 0)
-      dir_lock = FileLock::TryAcquire((dir / "worker.lock").string(), ThisProcessHolder());
-    if (rank == 0 && !dir_lock) {
-      std::cerr << "hrm train: " << dir.string() << " is in use by "
-                << FileLock::Holder((dir / "worker.lock").string()) << "\n";
-      return kExitError;
-    }
-    if (rank == 0 && !fs::exists(config_file))
-      WriteFileAtomic(config_file.string(),
-                      json{{"run_id", run_id}, {"config", config}, {"data_dir", data_dir},
-                           {"identity", CanonicalIdentity(config)}}
-                              .dump(2) + "\n");
-    const int64_t threads = config["threads"];
-    const int local_ranks = rank_env ? rank_env->local_world_size : 1;  // share the cores
-    torch::set_num_threads(threads > 0 ? int(threads)
-                                       : std::max(1, int(std::thread::hardware_concurrency()) /
-                                                         local_ranks));
+    std::unique_ptr<FileLock> lock;
+    if (!ClaimRunDir(dir, plan, &lock)) return kExitError;
+    SetThreads(plan);
     std::optional<EventLog> log;
-    if (rank == 0) log.emplace((dir / "events.jsonl").string());
-
-    std::signal(SIGINT, OnSignal);
-    std::signal(SIGTERM, OnSignal);
-    std::signal(SIGUSR1, OnSignal);
-
-    std::unique_ptr<Communicator> comm;
-    if (rank_env) {
-      run_config["device"] = RankDevice(config["device"], rank_env->local_rank);
-      // Tests and operators find a rank's process here.
-      WriteFileAtomic((dir / ("rank" + std::to_string(rank) + ".pid")).string(),
-                      std::to_string(getpid()) + "\n");
-      comm = CommunicatorFromEnv(dir.string(),
-                                 torch::Device(run_config["device"].get<std::string>()));
-    }
-
-    TrainData data{train_tokens.data(), int64_t(train_tokens.size()), val_tokens.data(),
-                   int64_t(val_tokens.size())};
-    if (config["protocol"] != "train")  // latency, genspeed: measure instead of training
-      return RunProtocol({run_config, run_id, CollectProvenance(run_config["device"], meta),
-                          &*log, data});
-
-    TrainContext ctx;
-    ctx.config = run_config;
-    ctx.run_id = run_id;
-    ctx.provenance = CollectProvenance(run_config["device"], meta);
-    ctx.run_dir = dir.string();
-    ctx.log = log ? &*log : nullptr;
-    ctx.comm = comm.get();
-    ctx.stop = &g_stop;
-    ctx.progress = args.progress;
-    ctx.stop_after = args.stop_after;
-    const TrainOutcome outcome = Train(ctx, data);
-    if (outcome == TrainOutcome::kFinished && rank == 0) RecordHlRoleOfRun(ctx, data);
-    switch (outcome) {
-      case TrainOutcome::kFinished: return kExitOk;
-      case TrainOutcome::kDiverged: return kExitDiverged;
-      case TrainOutcome::kInterrupted: return kExitInterrupted;
-    }
+    if (plan.rank() == 0) log.emplace((dir / "events.jsonl").string());
+    InstallSignalHandlers();
+    std::unique_ptr<Communicator> comm = JoinRanks(dir, plan);
+    return Work(args, plan, log ? &*log : nullptr, comm.get());
   } catch (const std::exception& e) {
-    std::cerr << "hrm train: " << (rank_env ? "rank " + std::to_string(rank) + ": " : "")
-              << e.what() << "\n";
-    try {
-      if (rank == 0)
-        EventLog((dir / "events.jsonl").string()).Append("error", {{"message", e.what()}}, true);
-    } catch (...) {
-    }
+    RecordFailure(dir, plan, e);
   }
   return kExitError;
 }

@@ -28,14 +28,26 @@ namespace fs = std::filesystem;
 // SLURM's default MaxArraySize is 1001 (indices 0..1000).
 constexpr size_t kMaxArrayTasks = 1000;
 
-// Ranks of a run: world_size in the run.json the sweep wrote before Start().
-int RanksOf(const WorkerSpec& spec) {
+// What a run's tasks ask SLURM for, from the run.json the sweep wrote before
+// Start(): ranks (world_size) and whether each gets a GPU (device cuda or
+// cuda:N, or a sweep with --gpus).
+struct TaskShape {
+  int ranks = 1;
+  bool gpus = false;
+  bool operator<(const TaskShape& o) const {
+    return ranks != o.ranks ? ranks < o.ranks : gpus < o.gpus;
+  }
+};
+
+TaskShape ShapeOf(const WorkerSpec& spec, bool sweep_gpus) {
+  TaskShape shape{std::max(1, spec.ranks), sweep_gpus};
   try {
     json c = json::parse(ReadFile(spec.run_dir + "/run.json"));
-    return std::max<int>(1, c.value("world_size", 1));
+    shape.ranks = std::max<int>(1, c.value("world_size", 1));
+    shape.gpus = sweep_gpus || c.value("device", std::string()).rfind("cuda", 0) == 0;
   } catch (const std::exception&) {
-    return std::max(1, spec.ranks);
   }
+  return shape;
 }
 
 // The worker's torch threads (`--set threads=N` in its argv), so that SLURM
@@ -183,18 +195,20 @@ bool SlurmBackend::Poll(const std::set<std::string>& job_ids,
 
 std::vector<WorkerExit> SlurmBackend::Submit() {
   std::vector<WorkerExit> failed;
-  // One array per world size (--ntasks is per job), at most kMaxArrayTasks each.
-  std::map<int, std::vector<WorkerSpec>> by_ranks;
-  for (auto& spec : buffered_) by_ranks[RanksOf(spec)].push_back(std::move(spec));
+  // One array per world size and GPU use (--ntasks and --gpus-per-task are
+  // per job), at most kMaxArrayTasks each.
+  std::map<TaskShape, std::vector<WorkerSpec>> by_shape;
+  for (auto& spec : buffered_) by_shape[ShapeOf(spec, options_.gpus)].push_back(std::move(spec));
   buffered_.clear();
-  for (auto& [ranks, specs] : by_ranks) {
+  for (auto& [shape, specs] : by_shape) {
     for (size_t begin = 0; begin < specs.size(); begin += kMaxArrayTasks) {
       SlurmArray a;
       a.sweep_dir = options_.sweep_dir;
       a.number = next_number_++;
       a.job_name = "hrm-" + fs::path(options_.sweep_dir).filename().string();
       a.workdir = workdir_;
-      a.ranks = ranks;
+      a.ranks = shape.ranks;
+      a.gpus = shape.gpus;
       a.max_parallel = options_.max_parallel;
       a.signal_seconds = options_.signal_seconds;
       a.partition = options_.partition;

@@ -27,6 +27,7 @@ struct SlurmBackendOptions {
   std::string time_limit;                // per task, HH:MM:SS; "" = the partition's default
   std::vector<std::string> sbatch_args;  // extra sbatch options, e.g. "--gres=gpu:1"
   int max_parallel = 0;                  // tasks of one array running at once; 0 = no limit
+  bool gpus = false;                     // a GPU per rank for every run (else: runs on cuda)
   int signal_seconds = 60;               // SIGUSR1 (checkpoint, requeue) before the time limit
   std::chrono::milliseconds poll_interval{1000};  // squeue at most this often
 };
@@ -43,7 +44,8 @@ class SlurmBackend : public Backend {
   // SLURM queues whatever it is given; the array's %max_parallel throttles.
   int FreeSlots() const override { return 1 << 20; }
   // Buffers the run; the next Reap() submits every buffered run as one job
-  // array per world size (ranks from the run's run.json).
+  // array per world size and GPU use (from the run's run.json: world_size,
+  // and a device cuda or cuda:N, which asks for a GPU per rank).
   void Start(const WorkerSpec& spec) override;
   // True when this sweep directory's task map names a task of this run that
   // squeue still shows queued or running under the same batch script.

@@ -72,7 +72,7 @@ exec "$@"'
 
 const char* kRunRanks =
     "srun --ntasks=\"$SLURM_NTASKS\" --cpus-per-task=\"${SLURM_CPUS_PER_TASK:-1}\" "
-    "--kill-on-bad-exit=1 \\\n"
+    "GPU_BIND--kill-on-bad-exit=1 \\\n"
     "    bash -c \"$RANK_ENV\" rank \"$@\"";
 
 void ReplaceAll(std::string& s, const std::string& from, const std::string& to) {
@@ -110,11 +110,18 @@ std::string SlurmBatchScript(const SlurmArray& a) {
     << "# by `hrm sweep --backend slurm`; resubmit by hand with: sbatch " << a.script_path() << "\n"
     << "# Each task resumes its run from the newest checkpoint in the run directory,\n"
     << "# appends to RUN_DIR/worker.log and leaves \"TASK EXITCODE\" in RUN_DIR/slurm_exit.\n";
+  if (a.gpus)
+    s << "# One GPU per rank (--gpus-per-task=1 with --ntasks = the run's world_size); the\n"
+      << "# ranks of a node see all of its GPUs and rank r uses cuda:LOCAL_RANK.\n";
   const int last = int(a.tasks.size()) - 1;
   s << "#SBATCH --job-name=" << a.job_name << "\n"
     << "#SBATCH --array=0-" << last << (a.max_parallel > 0 ? "%" + std::to_string(a.max_parallel) : "")
     << "\n"
-    << "#SBATCH --ntasks=" << a.ranks << "\n"
+    << "#SBATCH --ntasks=" << a.ranks << "\n";
+  // A GPU per rank: --gpus-per-task rather than --gres=gpu:W, which counts
+  // per node and so over-asks when the W ranks span nodes.
+  if (a.gpus) s << "#SBATCH --gpus-per-task=1\n";
+  s
     << "#SBATCH --cpus-per-task=" << a.cpus_per_task << "\n"
     << "#SBATCH --chdir=" << a.workdir << "\n"
     << "#SBATCH --output=" << a.sweep_dir << "/slurm-%A_%a.out\n"
@@ -141,7 +148,11 @@ std::string SlurmBatchScript(const SlurmArray& a) {
 
   std::string body = kTaskBody;
   ReplaceAll(body, "RANK_SETUP", a.ranks > 1 ? kRankSetup : "");
-  ReplaceAll(body, "RUN_WORKER", a.ranks > 1 ? kRunRanks : "\"$@\"");
+  std::string run_ranks = kRunRanks;
+  // --gpus-per-task binds each rank to its own GPU, seen as cuda:0; unbound,
+  // every rank sees its node's GPUs and takes cuda:LOCAL_RANK.
+  ReplaceAll(run_ranks, "GPU_BIND", a.gpus ? "--gpu-bind=none " : "");
+  ReplaceAll(body, "RUN_WORKER", a.ranks > 1 ? run_ranks : "\"$@\"");
   ReplaceAll(body, "STOP_FILE", ShellQuote(a.sweep_dir) + "/stop-\"$SLURM_ARRAY_JOB_ID\"");
   s << body;
   return s.str();

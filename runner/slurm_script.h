@@ -23,6 +23,7 @@ struct SlurmArray {
   std::string job_name;       // --job-name
   std::string workdir;        // --chdir: where the runner ran (relative data paths)
   int ranks = 1;              // --ntasks: ranks of each run (world_size); >1 starts them with srun
+  bool gpus = false;          // --gpus-per-task=1: one GPU per rank (runs on CUDA)
   int cpus_per_task = 1;      // --cpus-per-task: the worker's torch threads
   int max_parallel = 0;       // tasks running at once (--array=0-N%P); 0 = no limit
   int signal_seconds = 60;    // SIGUSR1 this long before the time limit
@@ -47,6 +48,10 @@ std::string SlurmStopPath(const std::string& sweep_dir, const std::string& job_i
 //  - removes RUN_DIR/slurm_exit and appends a header line to RUN_DIR/worker.log;
 //  - runs the worker (ranks > 1: `srun` with RANK, LOCAL_RANK, WORLD_SIZE and a
 //    fresh HRM_RENDEZVOUS_ID per launch), its output appended to worker.log;
+//  - with gpus, asks for one GPU per rank (--gpus-per-task=1 beside
+//    --ntasks=W) and lets every rank of a node see the node's GPUs
+//    (srun --gpu-bind=none), so that rank r uses cuda:LOCAL_RANK as under
+//    torchrun;
 //  - passes SIGUSR1 and SIGTERM on to the worker, which checkpoints at its next
 //    step and exits 130, and outlives them itself to record the exit code;
 //  - after SIGUSR1 (`--signal=B:USR1@S` before the time limit, or a site's

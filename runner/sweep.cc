@@ -84,6 +84,7 @@ std::unique_ptr<Backend> MakeBackend(const SweepOptions& o, const std::string& s
     so.time_limit = o.time_limit;
     so.sbatch_args = o.sbatch_args;
     so.max_parallel = o.slots > 1 ? o.slots : 0;  // --slots N throttles each array to N tasks
+    so.gpus = !o.gpus.empty();                     // --gpus: a GPU per rank of every run
     return std::make_unique<SlurmBackend>(so);
   }
   throw UsageError(fmt::format("--backend: expected local or slurm (got {})", o.backend));

@@ -4,12 +4,16 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <sys/wait.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "base/atomic_file.h"
 #include "core/checkpoint.h"
+#include "core/device.h"
 #include "base/event_log.h"
 #include "base/exit_code.h"
 #include "core/generate.h"
@@ -60,7 +64,8 @@ std::map<std::string, json> Measurements(const std::vector<json>& events) {
 
 std::vector<json> RunProtocolIn(const json& config, const std::string& dir) {
   EventLog log(dir + "/events.jsonl");
-  ProtocolContext ctx{config, RunId(config), json{{"device", "cpu"}}, &log, GplText().View()};
+  ProtocolContext ctx{config,           RunId(config), json{{"device", "cpu"}},
+                      &log,             GplText().View(), ResolvePlacement(config)};
   EXPECT_EQ(RunProtocol(ctx), kExitOk);
   return Events(dir);
 }
@@ -89,9 +94,141 @@ TEST(Latency, PeakMemoryGrowsWithTheModel) {
   // The resident set must grow by at least the fp32 weights of a 4 MB model.
   const json c = Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 4},
                        {"d", 128}, {"seq", 64}});
-  const LatencyResult r = TimeForward(c, GplText().View(), 1, 2);
+  const LatencyResult r = TimeForward(c, ResolvePlacement(c), GplText().View(), 1, 2);
   EXPECT_GE(r.peak_bytes, r.param_bytes);
   EXPECT_EQ(r.param_bytes, 4 * CountParams(c).params);
+}
+
+TEST(Latency, Bf16WeightsHalveTheParameterBytes) {
+  // measure_weights forces bf16 weights on the CPU too (the default there is
+  // fp32): the same parameters in half the bytes, and a forward that runs.
+  const json fp32 = Tiny({{"protocol", "latency"}, {"model", "unitf"}, {"M", 2}});
+  const json bf16 = Tiny({{"protocol", "latency"}, {"model", "unitf"}, {"M", 2},
+                          {"measure_weights", "bf16"}});
+  const LatencyResult a = TimeForward(fp32, ResolvePlacement(fp32), GplText().View(), 1, 2);
+  const LatencyResult b = TimeForward(bf16, ResolvePlacement(bf16), GplText().View(), 1, 2);
+  EXPECT_EQ(a.params, b.params);
+  EXPECT_EQ(a.param_bytes, 4 * CountParams(fp32).params);
+  EXPECT_EQ(b.param_bytes, 2 * CountParams(bf16).params);
+  EXPECT_GT(b.median_ms, 0);
+  const auto m = Measurements(RunProtocolIn(bf16, FreshDir("latency_bf16")));
+  EXPECT_EQ(m.at("param_bytes")["value"].get<double>(), double(b.param_bytes));
+  EXPECT_EQ(m.at("param_bytes")["weights"], "bf16");
+}
+
+TEST(Latency, Fp32WeightsKeepTheirBytesUnderBf16Compute) {
+  // dtype bf16 casts the protocol's weights to bf16 unless measure_weights
+  // keeps them fp32, computing under autocast as training does.
+  const json cast = Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 1},
+                          {"dtype", "bf16"}});
+  const json kept = Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 1},
+                          {"dtype", "bf16"}, {"measure_weights", "fp32"}});
+  EXPECT_EQ(TimeForward(cast, ResolvePlacement(cast), GplText().View(), 1, 1).param_bytes,
+            2 * CountParams(cast).params);
+  const LatencyResult r = TimeForward(kept, ResolvePlacement(kept), GplText().View(), 1, 1);
+  EXPECT_EQ(r.param_bytes, 4 * CountParams(kept).params);
+  EXPECT_GT(r.median_ms, 0);
+  EXPECT_NE(RunId(cast), RunId(kept));  // it changes the numbers: another run
+}
+
+// ---- Device and precision, resolved once (core/device.h) --------------------
+
+TEST(Placement, BfloatRuleAndProtocolWeights) {
+  Placement p = ResolvePlacement(Tiny({{"device", "cpu"}}));
+  EXPECT_EQ(p.device, torch::Device(torch::kCPU));
+  EXPECT_FALSE(p.bf16_autocast);
+  EXPECT_EQ(p.weights, torch::kFloat);
+  // dtype bf16: training autocasts over fp32 master weights ...
+  p = ResolvePlacement(Tiny({{"device", "cpu"}, {"dtype", "bf16"}}));
+  EXPECT_TRUE(p.bf16_autocast);
+  EXPECT_EQ(p.weights, torch::kFloat);
+  // ... the protocols hold bf16 weights, or fp32 ones under autocast.
+  p = ResolvePlacement(Tiny({{"device", "cpu"}, {"dtype", "bf16"}, {"protocol", "genspeed"}}));
+  EXPECT_EQ(p.weights, torch::kBFloat16);
+  EXPECT_FALSE(p.protocol_autocast());
+  p = ResolvePlacement(Tiny({{"device", "cpu"}, {"dtype", "bf16"}, {"protocol", "genspeed"},
+                             {"measure_weights", "fp32"}}));
+  EXPECT_EQ(p.weights, torch::kFloat);
+  EXPECT_TRUE(p.protocol_autocast());
+  EXPECT_THROW(Tiny({{"measure_weights", "bf16"}}), ConfigError);  // training: fp32 weights
+  // A rank's device: auto is cuda:LOCAL_RANK where CUDA is, else the CPU.
+  if (!torch::cuda::is_available())
+    EXPECT_EQ(ResolvePlacement(Tiny({{"device", "auto"}}), 1).device, torch::Device(torch::kCPU));
+  else
+    EXPECT_EQ(ResolvePlacement(Tiny({{"device", "auto"}}), 0).device, torch::Device("cuda:0"));
+}
+
+TEST(Placement, ACudaDeviceThisMachineLacksIsAConfigErrorOnDevice) {
+  std::vector<std::string> missing = {"cuda:" + std::to_string(torch::cuda::device_count()),
+                                      "cuda:x"};
+  if (!torch::cuda::is_available()) missing.push_back("cuda");
+  for (const std::string& device : missing) {
+    try {
+      ResolvePlacement(Tiny({{"device", device}}));
+      ADD_FAILURE() << device << " was accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_EQ(e.key, "device") << e.what();
+      EXPECT_EQ(e.value, device);
+    }
+  }
+}
+
+// `hrm train --set device=cuda` where there is no such device: exit 2, the
+// message names the key, and the run directory is never made.
+TEST(Protocol, WorkerRefusesAMissingCudaDeviceAndWritesNothing) {
+  std::vector<std::string> missing = {"cuda:" + std::to_string(torch::cuda::device_count())};
+  if (!torch::cuda::is_available()) missing.push_back("cuda");
+  for (const std::string& device : missing) {
+    const std::string dir = FreshDir("no_cuda") + "/run";
+    const std::string err = FreshDir("no_cuda_out") + "/err";
+    const std::string cmd = std::string(HRM_BINARY) + " train --run-dir " + dir +
+                            " --set device=" + device +
+                            " --set model=unitf --set M=2 --set d=32 --set seq=16 --set steps=2"
+                            " --no-progress 2>" + err + " </dev/null";
+    const int status = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(status)) << cmd;
+    EXPECT_EQ(WEXITSTATUS(status), kExitUsage) << device;
+    const std::string message = ReadFile(err);
+    EXPECT_NE(message.find("device: "), std::string::npos) << message;
+    EXPECT_EQ(message.find("Exception raised from"), std::string::npos) << message;  // no trace
+    EXPECT_FALSE(fs::exists(dir)) << device;
+  }
+}
+
+// ---- On a CUDA device (skipped without one) ----------------------------------
+
+TEST(LatencyCuda, Bf16WeightsAndTheAllocatorsPeakOnAFreshDevice) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  // The first measurement of the process on this device: the caching
+  // allocator's statistics must be ready before PeakMemory resets them.
+  const json c = Tiny({{"protocol", "latency"}, {"model", "hrm"}, {"N", 2}, {"T", 2},
+                       {"device", "cuda"}});
+  const Placement where = ResolvePlacement(c);
+  EXPECT_TRUE(where.bf16_autocast);
+  EXPECT_EQ(where.weights, torch::kBFloat16);  // the paper's bf16 model
+  const auto m = Measurements(RunProtocolIn(c, FreshDir("latency_cuda")));
+  EXPECT_EQ(m.at("peak_mem_mb")["source"], "cuda_peak_allocated");
+  EXPECT_EQ(m.at("param_bytes")["value"].get<double>(), 2.0 * double(CountParams(c).params));
+  EXPECT_GE(m.at("peak_mem_mb")["value"].get<double>() * (1 << 20),
+            m.at("param_bytes")["value"].get<double>());
+  // fp32 weights kept: twice the bytes, computed under autocast.
+  const json kept = Tiny({{"protocol", "latency"}, {"model", "hrm"}, {"N", 2}, {"T", 2},
+                          {"device", "cuda"}, {"measure_weights", "fp32"}});
+  const LatencyResult r = TimeForward(kept, ResolvePlacement(kept), GplText().View(), 1, 2);
+  EXPECT_EQ(r.param_bytes, 4 * CountParams(kept).params);
+  EXPECT_GE(r.peak_bytes, r.param_bytes);
+}
+
+TEST(GenSpeedCuda, CachedDecodingMatchesAndTheCacheIsBf16) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const json c = Tiny({{"protocol", "genspeed"}, {"model", "transformer"}, {"L", 2},
+                       {"device", "cuda:0"}});
+  const auto m = Measurements(RunProtocolIn(c, FreshDir("genspeed_cuda")));
+  EXPECT_EQ(m.at("tokens_identical")["value"], 1.0);
+  EXPECT_EQ(m.at("kv_cache_bytes")["value"], m.at("kv_cache_bytes_formula")["value"]);
+  EXPECT_EQ(m.at("kv_cache_bytes")["value"].get<double>(),
+            double(KvCacheBytes(c, 1, kGenPrompt + kGenNew - 1, 2)));
+  EXPECT_EQ(m.at("peak_mem_mb")["source"], "cuda_peak_allocated");
 }
 
 class GenSpeedTest : public testing::TestWithParam<json> {};

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "base/atomic_file.h"
+#include "runner/slurm_backend.h"
 #include "runner/slurm_command.h"
 #include "runner/slurm_script.h"
 #include "store/run_store.h"
@@ -224,6 +225,79 @@ TEST_F(SlurmScriptTest, DoesNotRequeueAJobTheRunnerStopped) {
   EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
   EXPECT_FALSE(fs::exists(dir_ + "/scontrol.calls"));
   EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
+}
+
+// A run on CUDA asks for a GPU per rank, and srun lets each rank see its
+// node's GPUs (it takes cuda:LOCAL_RANK); a CPU run asks for none. Run with
+// a fake srun that records what it was asked.
+TEST_F(SlurmScriptTest, AsksForOneGpuPerRankOfACudaRun) {
+  SlurmArray a;
+  a.sweep_dir = dir_;
+  a.number = 4;
+  a.job_name = "hrm-test";
+  a.workdir = dir_;
+  a.ranks = 2;
+  a.gpus = true;
+  a.tasks.push_back({"run0", run_dir_, {"true"}});
+  const std::string gpu = SlurmBatchScript(a);
+  EXPECT_NE(gpu.find("\n#SBATCH --ntasks=2\n#SBATCH --gpus-per-task=1\n"), std::string::npos)
+      << gpu;
+  WriteFileAtomic(a.script_path(), gpu);
+  fs::create_directories(dir_ + "/bin");
+  WriteFileAtomic(dir_ + "/bin/srun", "#!/bin/sh\necho \"$@\" > " + dir_ + "/srun.args\n");
+  fs::permissions(dir_ + "/bin/srun", fs::perms::owner_all);
+  EXPECT_EQ(WaitExit(Start(a.script_path(), 0), seconds(20)), 0) << Slurp(dir_ + "/script.out");
+  EXPECT_NE(Slurp(dir_ + "/srun.args").find("--gpu-bind=none "), std::string::npos)
+      << Slurp(dir_ + "/srun.args");
+
+  a.gpus = false;
+  const std::string cpu = SlurmBatchScript(a);
+  EXPECT_EQ(cpu.find("--gpus-per-task"), std::string::npos) << cpu;
+  EXPECT_EQ(cpu.find("--gpu-bind"), std::string::npos) << cpu;
+}
+
+// Which runs ask for GPUs is the backend's decision, from each run's
+// run.json (device cuda or cuda:N) or the sweep's --gpus: checked on the
+// scripts it submits to a fake sbatch (first on PATH) that accepts them all.
+TEST_F(SlurmScriptTest, TheBackendAsksForGpusForRunsOnCuda) {
+  fs::create_directories(dir_ + "/bin");
+  WriteFileAtomic(dir_ + "/bin/sbatch", "#!/bin/sh\necho 4242\n");
+  WriteFileAtomic(dir_ + "/bin/squeue", "#!/bin/sh\n");
+  for (const char* tool : {"sbatch", "squeue"})
+    fs::permissions(dir_ + "/bin/" + tool, fs::perms::owner_all);
+  const std::string path = std::getenv("PATH");
+  ::setenv("PATH", (dir_ + "/bin:" + path).c_str(), 1);
+  auto run = [&](const std::string& name, const char* device, int world_size) {
+    const std::string run_dir = dir_ + "/" + name;
+    fs::create_directories(run_dir);
+    WriteFileAtomic(run_dir + "/run.json",
+                    "{\"device\": \"" + std::string(device) +
+                        "\", \"world_size\": " + std::to_string(world_size) + "}\n");
+    return WorkerSpec{name, run_dir, {"true"}, 1};
+  };
+  // The scripts of one sweep directory, by the run each names.
+  auto scripts_of = [&](bool sweep_gpus, const std::string& sweep) {
+    SlurmBackendOptions o;
+    o.sweep_dir = dir_ + "/" + sweep;
+    o.gpus = sweep_gpus;
+    SlurmBackend backend(o);
+    backend.Start(run("cuda_" + sweep, "cuda", 2));
+    backend.Start(run("auto_" + sweep, "auto", 1));
+    backend.Reap();
+    std::map<std::string, std::string> by_run;
+    for (const char* k : {"0", "1"}) {
+      const std::string text = Slurp(o.sweep_dir + "/sbatch-" + k + ".sh");
+      by_run[text.find("# run cuda_") != std::string::npos ? "cuda" : "auto"] = text;
+    }
+    return by_run;
+  };
+  auto plain = scripts_of(false, "plain");
+  auto gpus = scripts_of(true, "gpus");
+  ::setenv("PATH", path.c_str(), 1);
+  const std::string ask = "#SBATCH --gpus-per-task=1\n";
+  EXPECT_NE(plain["cuda"].find("#SBATCH --ntasks=2\n" + ask), std::string::npos) << plain["cuda"];
+  EXPECT_EQ(plain["auto"].find(ask), std::string::npos) << plain["auto"];
+  EXPECT_NE(gpus["auto"].find(ask), std::string::npos) << gpus["auto"];  // --gpus: every run
 }
 
 // ---- Sweeps through a real SLURM cluster -----------------------------------
