@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything hrm does on a GPU, checked in one command (under 8 minutes on one
 # H200), from the project root of a CUDA machine with a CUDA PyTorch:
-#   source .gpu-kit/env.sh   # ../shared/gpu/: the Debian packages the machine lacks
+#   scripts/gpu_kit.sh       # here: .gpu-kit/, the Debian packages the machine lacks
+#   source .gpu-kit/env.sh   # there, then:
 #   scripts/gpu_check.sh [--cpu-dry]
 # Steps, each timed and reported PASS/FAIL in one summary at the end:
 #   build     hrm and every test binary against the Python PyTorch's libtorch
