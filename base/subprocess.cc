@@ -131,7 +131,7 @@ Subprocess::Subprocess(const SpawnOptions& options) {
   if (options.capture && !options.output_file.empty())
     throw std::invalid_argument("Subprocess: both capture and output_file");
   const std::string& name = options.argv[0];
-  const std::string exe = Executable(name);
+  const std::string exe = options.executable.empty() ? Executable(name) : options.executable;
   std::vector<std::string> args = options.argv, env = ChildEnvironment(options);
   std::vector<char*> argv = CStrings(args), envp = CStrings(env);
   const char* cwd = options.cwd.empty() ? nullptr : options.cwd.c_str();

@@ -8,6 +8,7 @@
 #include "core/checkpoint.h"
 #include "core/model_weights.h"
 #include "base/param_count.h"
+#include "base/run_dir.h"
 #include "base/token_data.h"
 
 namespace hrm {
@@ -28,7 +29,7 @@ json DataMetaIfPresent(const json& run) {
 }  // namespace
 
 json ReadRunConfig(const std::string& run_dir) {
-  const std::string path = (fs::path(run_dir) / "config.json").string();
+  const std::string path = RunConfigFileName(run_dir);
   if (!fs::is_regular_file(path))
     throw std::runtime_error(run_dir + ": not a run directory (no config.json)");
   json run = json::parse(ReadFile(path), nullptr, false);

@@ -17,6 +17,7 @@
 #include "base/event_log.h"
 #include "base/exit_code.h"
 #include "base/file_lock.h"
+#include "base/run_dir.h"
 #include "base/token_data.h"
 #include "core/trainer.h"
 #include "experiments/distributed.h"
@@ -45,7 +46,7 @@ json ResolveArgs(const TrainArgs& args) {
   json given = json::object();
   if (!args.config_path.empty())
     given = ReadConfigYaml(args.config_path);
-  else if (fs::exists(fs::path(args.run_dir) / "config.json"))
+  else if (fs::exists(RunConfigFileName(args.run_dir)))
     given = ReadRunConfig(args.run_dir)["config"];
   ApplyOverrides(given, args.sets);
   return ResolveConfig(given);
@@ -75,7 +76,7 @@ int TrainMain(const TrainArgs& args) {
   const int rank = rank_env ? rank_env->rank : 0;
   const std::string run_id = RunId(config);
   const fs::path dir(args.run_dir);
-  const fs::path config_file = dir / "config.json";
+  const fs::path config_file = RunConfigFileName(args.run_dir);
   if (fs::exists(config_file)) {
     json old = json::parse(ReadFile(config_file.string()), nullptr, false);
     if (old.is_discarded() || old.value("run_id", "") != run_id) {
@@ -109,10 +110,10 @@ int TrainMain(const TrainArgs& args) {
     // the ranks: it alone locks and writes config, events and checkpoints.
     std::unique_ptr<FileLock> dir_lock;
     if (rank == 0)
-      dir_lock = FileLock::TryAcquire((dir / "worker.lock").string(), ThisProcessHolder());
+      dir_lock = FileLock::TryAcquire(WorkerLockFileName(args.run_dir), ThisProcessHolder());
     if (rank == 0 && !dir_lock) {
       std::cerr << "hrm train: " << dir.string() << " is in use by "
-                << FileLock::Holder((dir / "worker.lock").string()) << "\n";
+                << FileLock::Holder(WorkerLockFileName(args.run_dir)) << "\n";
       return kExitError;
     }
     if (rank == 0 && !fs::exists(config_file))
@@ -126,7 +127,7 @@ int TrainMain(const TrainArgs& args) {
                                        : std::max(1, int(std::thread::hardware_concurrency()) /
                                                          local_ranks));
     std::optional<EventLog> log;
-    if (rank == 0) log.emplace((dir / "events.jsonl").string());
+    if (rank == 0) log.emplace(EventLogFileName(args.run_dir));
 
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);
@@ -136,8 +137,7 @@ int TrainMain(const TrainArgs& args) {
     if (rank_env) {
       run_config["device"] = RankDevice(config["device"], rank_env->local_rank);
       // Tests and operators find a rank's process here.
-      WriteFileAtomic((dir / ("rank" + std::to_string(rank) + ".pid")).string(),
-                      std::to_string(getpid()) + "\n");
+      WriteFileAtomic(RankPidFileName(args.run_dir, rank), std::to_string(getpid()) + "\n");
       comm = CommunicatorFromEnv(dir.string(),
                                  torch::Device(run_config["device"].get<std::string>()));
     }
@@ -170,7 +170,7 @@ int TrainMain(const TrainArgs& args) {
               << e.what() << "\n";
     try {
       if (rank == 0)
-        EventLog((dir / "events.jsonl").string()).Append("error", {{"message", e.what()}}, true);
+        EventLog(EventLogFileName(args.run_dir)).Append("error", {{"message", e.what()}}, true);
     } catch (...) {
     }
   }

@@ -17,7 +17,8 @@
 #include "base/atomic_file.h"
 #include "base/config.h"
 #include "base/exit_code.h"
-#include "runner/slurm_command.h"
+#include "base/run_dir.h"
+#include "base/subprocess.h"
 
 namespace hrm {
 namespace {
@@ -30,7 +31,7 @@ constexpr size_t kMaxArrayTasks = 1000;
 // Ranks of a run: world_size in the run.json the sweep wrote before Start().
 int RanksOf(const WorkerSpec& spec) {
   try {
-    json c = json::parse(ReadFile(spec.run_dir + "/run.json"));
+    json c = json::parse(ReadFile(GivenConfigFileName(spec.run_dir)));
     return std::max<int>(1, c.value("world_size", 1));
   } catch (const std::exception&) {
     return std::max(1, spec.ranks);

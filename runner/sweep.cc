@@ -17,6 +17,7 @@
 #include "base/atomic_file.h"
 #include "base/exit_code.h"
 #include "base/file_lock.h"
+#include "base/run_dir.h"
 #include "base/sha256.h"
 #include "runner/grid.h"
 #include "runner/local_backend.h"
@@ -52,7 +53,7 @@ std::string SweepName(const Grid& grid, const std::string& profile,
 // A worker left behind by a runner that was killed still holds its run
 // directory: stop it (its checkpoint is the resume point) before restarting.
 void StopOrphanWorker(const std::string& run_dir) {
-  const std::string lock = run_dir + "/worker.lock";
+  const std::string lock = WorkerLockFileName(run_dir);
   if (!FileLock::IsHeld(lock)) return;
   const std::string holder = FileLock::Holder(lock);  // "pid P on host H"
   char host[256] = {0};
@@ -146,12 +147,12 @@ int SweepMain(const SweepOptions& o) {
     spec.run_dir = e.run.run_dir;
     spec.ranks = o.backend == "local" ? int(e.run.config.value("world_size", int64_t(1))) : 1;
     spec.argv = {SelfExe(), "train", "--run-dir", e.run.run_dir, "--config",
-                 e.run.run_dir + "/run.json", "--set", "threads=" + std::to_string(threads)};
+                 GivenConfigFileName(e.run.run_dir), "--set", "threads=" + std::to_string(threads)};
     for (const auto& a : o.train_args) spec.argv.push_back(a);
     return spec;
   };
   auto ingest = [&](const RunStore::SweepEntry& e) {
-    const std::string log = e.run.run_dir + "/events.jsonl";
+    const std::string log = EventLogFileName(e.run.run_dir);
     if (fs::exists(log)) IngestEvents(*store, e.run.id, log);
   };
 
@@ -168,7 +169,7 @@ int SweepMain(const SweepOptions& o) {
       continue;
     }
     if (!r.run_dir.empty()) StopOrphanWorker(r.run_dir);
-    const std::string log = r.run_dir + "/events.jsonl";
+    const std::string log = EventLogFileName(r.run_dir);
     if (fs::exists(log)) IngestEvents(*store, r.id, log);
     auto now = store->GetRun(r.id);
     if (now && now->status == RunStatus::kRunning)
@@ -201,7 +202,7 @@ int SweepMain(const SweepOptions& o) {
 
   auto start = [&](const RunStore::SweepEntry& e) {
     fs::create_directories(e.run.run_dir);
-    const std::string cfg = e.run.run_dir + "/run.json";
+    const std::string cfg = GivenConfigFileName(e.run.run_dir);
     if (!fs::exists(cfg)) WriteFileAtomic(cfg, e.run.config.dump(2) + "\n");
     store->MarkRunning(e.run.id, ::getpid(), host);
     backend->Start(spec_of(e));
@@ -241,7 +242,7 @@ int SweepMain(const SweepOptions& o) {
       }
       const std::string why = "worker exited with code " + std::to_string(x.exit_code) +
                               (x.detail.empty() ? "" : " (" + x.detail + ")") + "; see " +
-                              e->run.run_dir + "/worker.log";
+                              WorkerLogFileName(e->run.run_dir);
       const bool retry = x.exit_code != kExitUsage && ++failures[x.run_id] <= o.max_retries;
       store->SetRunStatus(x.run_id, retry ? RunStatus::kPending : RunStatus::kFailed, why);
       std::cerr << "run " << x.run_id << ": " << why
