@@ -140,6 +140,23 @@ TEST(Subprocess, StopKillsAChildThatIgnoresSigtermAndItsWholeGroupAfterTheGrace)
       << "the group outlived Stop";
 }
 
+TEST(Subprocess, StopLeavesNothingOfTheGroupWhenTheLeaderExitsFirst) {
+  const std::string out = TempPath("leftover.log");
+  fs::remove(out);
+  // The shell dies of SIGTERM at once; the sleep it started ignores SIGTERM.
+  SpawnOptions o = Sh("(trap '' TERM; exec sleep 1000) & echo ready; wait");
+  o.output_file = out;
+  Subprocess child(o);
+  ASSERT_TRUE(Eventually([&] { return ReadFile(out).find("ready") != std::string::npos; }));
+  ASSERT_TRUE(Eventually([&] { return LiveMembers(child.pid()) == 2; }));
+  const auto t0 = Clock::now();
+  const ExitStatus s = child.Stop(milliseconds(20000));
+  EXPECT_EQ(s.signal, SIGTERM) << s.Describe();
+  EXPECT_LT(SecondsSince(t0), 10);  // no wait for the grace: the leader was gone
+  EXPECT_TRUE(Eventually([&] { return LiveMembers(child.pid()) == 0; }))
+      << "the sleep outlived Stop";
+}
+
 TEST(Subprocess, DestroyingAHandleKillsItsRunningChild) {
   pid_t pid = 0;
   {
@@ -160,11 +177,12 @@ TEST(Subprocess, ReapsOnlyItsOwnChild) {
   ASSERT_TRUE(Eventually([&] { return StateAndGroup(std::to_string(unrelated)).first == 'Z'; }));
 
   SpawnOptions o;
-  o.argv = {"true"};
-  Subprocess child(o);
-  EXPECT_EQ(child.Wait().code, 0);
-  while (!child.Poll()) {
-  }
+  o.argv = {"sh", "-c", "exit 4"};
+  Subprocess polled(o), waited(o);
+  std::optional<ExitStatus> ended;
+  ASSERT_TRUE(Eventually([&] { return bool(ended = polled.Poll()); }));
+  EXPECT_EQ(ended->code, 4);
+  EXPECT_EQ(waited.Wait().code, 4);
   EXPECT_EQ(RunCommand({"true"}).exit_code, 0);
   // The unrelated child is still there to be reaped by whoever started it.
   int status = 0;
