@@ -18,7 +18,8 @@
 namespace hrm {
 
 EventLog::EventLog(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);  // RDWR: we peek at the last byte
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
+               0644);  // RDWR: we peek at the last byte
   if (fd_ < 0) throw std::runtime_error(path + ": cannot open event log: " + std::strerror(errno));
   // A crash may have left a torn last line; start ours on a fresh line so the
   // torn one stays isolated (the ingester skips lines that are not JSON).
@@ -46,7 +47,8 @@ void EventLog::Append(const std::string& name, json fields, bool sync) {
   while (left > 0) {
     ssize_t n = ::write(fd_, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw std::runtime_error(path_ + ": cannot write event log: " + std::strerror(errno));
+    if (n < 0)
+      throw std::runtime_error(path_ + ": cannot write event log: " + std::strerror(errno));
     p += n;
     left -= size_t(n);
   }
@@ -75,7 +77,8 @@ EventLogReader::~EventLogReader() {
 bool EventLogReader::Seek(EventLogCursor cursor) {
   char last = '\n';
   if (cursor.offset < 0 || cursor.offset > size_ ||
-      (cursor.offset > 0 && (::pread(fd_, &last, 1, off_t(cursor.offset - 1)) != 1 || last != '\n'))) {
+      (cursor.offset > 0 &&
+       (::pread(fd_, &last, 1, off_t(cursor.offset - 1)) != 1 || last != '\n'))) {
     cursor_ = {};
     return false;
   }

@@ -69,7 +69,8 @@ std::vector<std::string> ChildEnvironment(const SpawnOptions& options) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     const char* eq = std::strchr(*e, '=');
-    if (drop.count(eq ? std::string(*e, size_t(eq - *e)) : std::string(*e)) == 0) env.emplace_back(*e);
+    if (drop.count(eq ? std::string(*e, size_t(eq - *e)) : std::string(*e)) == 0)
+      env.emplace_back(*e);
   }
   for (const auto& [name, value] : options.env) env.push_back(name + "=" + value);
   return env;
@@ -144,8 +145,8 @@ Subprocess::Subprocess(const SpawnOptions& options) {
     output = child_ends.Add(
         ::open(options.output_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
     if (output < 0)
-      throw StartError(name, options.output_file + ": cannot open for writing: " +
-                                 std::strerror(errno));
+      throw StartError(name,
+                       options.output_file + ": cannot open for writing: " + std::strerror(errno));
   }
   int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, report[2] = {-1, -1};
   Fds ours;  // read ends, ours unless handed to this object
@@ -206,9 +207,9 @@ Subprocess::Subprocess(const SpawnOptions& options) {
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    throw StartError(name, e.stage == kChdir ? "cannot enter " + options.cwd + ": " +
-                                                   std::strerror(e.err)
-                                             : std::string(std::strerror(e.err)));
+    throw StartError(name, e.stage == kChdir
+                               ? "cannot enter " + options.cwd + ": " + std::strerror(e.err)
+                               : std::string(std::strerror(e.err)));
   }
   pid_ = pid;
   group_ = group;

@@ -43,17 +43,17 @@
 namespace hrm {
 
 struct SpawnOptions {
-  std::vector<std::string> argv;              // argv[0]: a path, or a name looked up on PATH
-  std::string executable;                     // run this file instead of argv[0]'s
-  std::map<std::string, std::string> env;     // set in the child (this process's env otherwise)
-  std::vector<std::string> unset_env;         // names removed from the child's environment
-  std::string cwd;                            // the child's working directory; empty: ours
-  std::string output_file;                    // stdout and stderr appended here (created 0644);
-                                              // empty: ours, unless capture
-  bool capture = false;                       // stdout and stderr to pipes (Communicate)
-  bool new_process_group = true;              // leads its own process group
-  bool die_with_parent = false;               // SIGKILLed when the thread that started it
-                                              // ends (the main thread: when we die)
+  std::vector<std::string> argv;           // argv[0]: a path, or a name looked up on PATH
+  std::string executable;                  // run this file instead of argv[0]'s
+  std::map<std::string, std::string> env;  // set in the child (this process's env otherwise)
+  std::vector<std::string> unset_env;      // names removed from the child's environment
+  std::string cwd;                         // the child's working directory; empty: ours
+  std::string output_file;                 // stdout and stderr appended here (created 0644);
+                                           // empty: ours, unless capture
+  bool capture = false;                    // stdout and stderr to pipes (Communicate)
+  bool new_process_group = true;           // leads its own process group
+  bool die_with_parent = false;            // SIGKILLed when the thread that started it
+                                           // ends (the main thread: when we die)
 };
 
 // How a child ended.

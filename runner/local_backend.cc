@@ -12,7 +12,8 @@
 namespace hrm {
 
 LocalBackend::LocalBackend(LocalBackendOptions options) : options_(std::move(options)) {
-  const size_t n = options_.gpus.empty() ? size_t(std::max(1, options_.slots)) : options_.gpus.size();
+  const size_t n =
+      options_.gpus.empty() ? size_t(std::max(1, options_.slots)) : options_.gpus.size();
   slot_busy_.assign(n, false);
 }
 

@@ -12,8 +12,8 @@
 namespace hrm {
 
 struct LocalBackendOptions {
-  int slots = 1;                // CPU slots (ignored when gpus is not empty)
-  std::vector<int> gpus;        // one slot per GPU id
+  int slots = 1;          // CPU slots (ignored when gpus is not empty)
+  std::vector<int> gpus;  // one slot per GPU id
 };
 
 class LocalBackend : public Backend {

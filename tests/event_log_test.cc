@@ -88,7 +88,8 @@ TEST(EventLogReader, LeavesAPartialLastLineForALaterRead) {
   EXPECT_EQ(cursor.line, 2);
 
   // The writer completes the line: a read from the cursor passes on just that line.
-  std::ofstream(path, std::ios::app) << R"(al","step":8})" << "\n";
+  std::ofstream(path, std::ios::app) << R"(al","step":8})"
+                                     << "\n";
   EventLogReader again(path);
   ASSERT_TRUE(again.Seek(cursor));
   EXPECT_FALSE(again.AtEnd());
@@ -127,11 +128,11 @@ TEST(EventLogReader, ALineLongerThanAReadBlockComesWhole) {
 }
 
 TEST(EventLogReader, ReadEventLogSkipsTornForeignAndBlankLinesAsIngestDoes) {
-  const std::string path = FreshLog(
-      "mixed", std::string(R"({"event":"started","step":0})") + "\n" +
-                   "not json\n" + R"({"step":3})" + "\n\n" + R"(["event"])" + "\n" +
-                   R"({"event":"eval","st{"event":"started","step":4})" + "\n" +
-                   R"({"event":"finished","step":8})");  // the last: torn, no newline
+  const std::string path =
+      FreshLog("mixed", std::string(R"({"event":"started","step":0})") + "\n" + "not json\n" +
+                            R"({"step":3})" + "\n\n" + R"(["event"])" + "\n" +
+                            R"({"event":"eval","st{"event":"started","step":4})" + "\n" +
+                            R"({"event":"finished","step":8})");  // the last: torn, no newline
   const std::vector<json> events = ReadEventLog(path);
   ASSERT_EQ(events.size(), 2u);
   EXPECT_EQ(events[0]["event"], "started");

@@ -25,9 +25,9 @@ TEST(RunDir, CheckpointNamesSortByStep) {
   std::vector<std::string> names;
   for (int64_t step : {1000, 9, 100000000, 10}) names.push_back(CheckpointFileName("r", step));
   std::sort(names.begin(), names.end());
-  EXPECT_EQ(names, (std::vector<std::string>{"r/ckpt/step_00000009.ckpt", "r/ckpt/step_00000010.ckpt",
-                                             "r/ckpt/step_00001000.ckpt",
-                                             "r/ckpt/step_100000000.ckpt"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"r/ckpt/step_00000009.ckpt", "r/ckpt/step_00000010.ckpt",
+                                      "r/ckpt/step_00001000.ckpt", "r/ckpt/step_100000000.ckpt"}));
 }
 
 }  // namespace

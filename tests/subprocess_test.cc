@@ -90,8 +90,8 @@ TEST(Subprocess, CapturesStdoutAndStderrAndTheExitCode) {
 
 TEST(Subprocess, FullPipesOnBothStreamsDoNotDeadlock) {
   // 1 MB on each stream, stderr first: far beyond a pipe's 64 KiB buffer.
-  const CommandResult r = RunCommand(
-      {"sh", "-c", "head -c 1000000 /dev/zero >&2; head -c 1000000 /dev/zero; exit 0"});
+  const CommandResult r =
+      RunCommand({"sh", "-c", "head -c 1000000 /dev/zero >&2; head -c 1000000 /dev/zero; exit 0"});
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out.size(), 1000000u);
   EXPECT_EQ(r.err.size(), 1000000u);
@@ -99,7 +99,8 @@ TEST(Subprocess, FullPipesOnBothStreamsDoNotDeadlock) {
 
 TEST(Subprocess, ATimeoutStopsTheChild) {
   const auto t0 = Clock::now();
-  const CommandResult r = RunCommand({"sh", "-c", "echo started; exec sleep 30"}, milliseconds(300));
+  const CommandResult r =
+      RunCommand({"sh", "-c", "echo started; exec sleep 30"}, milliseconds(300));
   EXPECT_TRUE(r.timed_out);
   EXPECT_EQ(r.exit_code, 128 + SIGTERM);
   EXPECT_EQ(r.out, "started\n");
@@ -110,7 +111,8 @@ TEST(Subprocess, ATimeoutStopsTheChild) {
 TEST(Subprocess, StopIsGracefulForAChildThatHandlesSigterm) {
   const std::string out = TempPath("graceful.log");
   fs::remove(out);
-  SpawnOptions o = Sh("trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done");
+  SpawnOptions o =
+      Sh("trap 'echo got-term; exit 7' TERM; echo ready; while :; do sleep 0.05; done");
   o.output_file = out;
   Subprocess child(o);
   ASSERT_TRUE(Eventually([&] { return ReadFile(out).find("ready") != std::string::npos; }));
