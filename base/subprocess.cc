@@ -220,19 +220,23 @@ Subprocess::Subprocess(const SpawnOptions& options) {
   }
 }
 
-Subprocess::~Subprocess() {
+Subprocess::~Subprocess() { Reset(); }
+
+void Subprocess::Reset() {
   if (pid_ > 0 && !status_) {
     Signal(SIGKILL);
     Wait();
   }
   CloseFds();
+  pid_ = -1;
+  status_.reset();
 }
 
 Subprocess::Subprocess(Subprocess&& other) noexcept { *this = std::move(other); }
 
 Subprocess& Subprocess::operator=(Subprocess&& other) noexcept {
   if (this != &other) {
-    this->~Subprocess();
+    Reset();
     pid_ = std::exchange(other.pid_, -1);
     group_ = other.group_;
     status_ = std::exchange(other.status_, std::nullopt);

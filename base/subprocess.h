@@ -107,6 +107,7 @@ class Subprocess {
   void Release() { pid_ = -1; }
 
  private:
+  void Reset();  // kills and reaps a running child, closes the pipes
   void CloseFds();
   pid_t pid_ = -1;
   bool group_ = false;
