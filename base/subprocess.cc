@@ -1,13 +1,12 @@
-// fork + execve with everything prepared before fork (argv, envp, the executable's path, open
-// file descriptors), so that the child makes only async-signal-safe calls. Signals are blocked
-// around fork so that none of this process's handlers runs in the child; the child restores
-// defaults and an empty mask just before execve. A failed exec (or chdir) sends its errno back
-// through a close-on-exec pipe, whose end-of-file tells the parent that the exec happened.
+// Everything the child needs (argv, envp, the executable's path, open file descriptors) is
+// built before it exists; posix_spawn then starts it, or fork + execve when it must die with
+// us. Reaping is by pid only, polled, so a child never depends on SIGCHLD handling.
 #include "base/subprocess.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -31,13 +30,6 @@ using Clock = std::chrono::steady_clock;
 
 // Signals hrm handles or ignores somewhere: the child starts with their defaults.
 constexpr int kDefaulted[] = {SIGINT, SIGTERM, SIGUSR1, SIGHUP, SIGPIPE, SIGCHLD};
-
-// What the child reports when it cannot exec.
-struct ChildError {
-  int stage;  // kChdir or kExec
-  int err;
-};
-constexpr int kChdir = 1, kExec = 2;
 
 std::runtime_error StartError(const std::string& what, const std::string& why) {
   return std::runtime_error("cannot start " + what + ": " + why);
@@ -103,9 +95,10 @@ void MoveTo(int fd, int target) {
     ::dup2(fd, target);
 }
 
-[[noreturn]] void ChildFails(int report_fd, int stage) {
-  const ChildError e{stage, errno};
-  (void)!::write(report_fd, &e, sizeof e);
+// In the child: reports errno to the parent and exits.
+[[noreturn]] void ChildFails(int report_fd) {
+  const int err = errno;
+  (void)!::write(report_fd, &err, sizeof err);
   ::_exit(127);
 }
 
@@ -118,6 +111,97 @@ ExitStatus FromWaitStatus(int status) {
     s.code = WEXITSTATUS(status);
   }
   return s;
+}
+
+// Everything the child needs, built before it exists.
+struct ChildSetup {
+  const char* exe = nullptr;
+  char* const* argv = nullptr;
+  char* const* envp = nullptr;
+  const char* cwd = nullptr;  // nullptr: ours
+  int fds[3] = {-1, -1, -1};  // become the child's 0, 1, 2; -1: ours
+  bool group = true;
+};
+
+// posix_spawn: glibc starts the child with clone(CLONE_VM | CLONE_VFORK), so neither this
+// process's memory map is copied nor its atfork handlers run, whatever its size.
+pid_t SpawnChild(const ChildSetup& c, const std::string& name) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  for (int target = 0; target < 3; ++target)
+    if (c.fds[target] >= 0) posix_spawn_file_actions_adddup2(&fa, c.fds[target], target);
+  if (c.cwd != nullptr) posix_spawn_file_actions_addchdir_np(&fa, c.cwd);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults, none;
+  sigemptyset(&defaults);
+  for (int sig : kDefaulted) sigaddset(&defaults, sig);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setsigmask(&attr, &none);
+  short flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+  if (c.group) {
+    posix_spawnattr_setpgroup(&attr, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attr, flags);
+  pid_t pid = -1;
+  const int err = posix_spawn(&pid, c.exe, &fa, &attr, c.argv, c.envp);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (err != 0) throw StartError(name, std::strerror(err));
+  return pid;
+}
+
+// fork + execve, for a child that must die with its parent: posix_spawn cannot set
+// PR_SET_PDEATHSIG. The child makes only async-signal-safe calls; signals are blocked around
+// fork so that none of our handlers runs in it; a failed exec sends its errno back through a
+// close-on-exec pipe, whose end-of-file tells us that the exec happened.
+pid_t ForkChild(const ChildSetup& c, const std::string& name) {
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0)
+    throw StartError(name, std::string("pipe: ") + std::strerror(errno));
+  struct sigaction defaults = {};
+  defaults.sa_handler = SIG_DFL;
+  sigemptyset(&defaults.sa_mask);
+  sigset_t all, none, saved;
+  sigfillset(&all);
+  sigemptyset(&none);
+  const pid_t parent = ::getpid();
+
+  pthread_sigmask(SIG_SETMASK, &all, &saved);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    for (int sig : kDefaulted) ::sigaction(sig, &defaults, nullptr);
+    if (c.group) ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
+    for (int target = 0; target < 3; ++target)
+      if (c.fds[target] >= 0) MoveTo(c.fds[target], target);
+    if (c.cwd != nullptr && ::chdir(c.cwd) != 0) ChildFails(report[1]);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(c.exe, c.argv, c.envp);
+    ChildFails(report[1]);
+  }
+  const int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
+  ::close(report[1]);
+  if (pid < 0) {
+    ::close(report[0]);
+    throw StartError(name, std::string("fork: ") + std::strerror(fork_errno));
+  }
+  int err = 0;
+  ssize_t n;
+  while ((n = ::read(report[0], &err, sizeof err)) < 0 && errno == EINTR) {
+  }
+  ::close(report[0]);
+  if (n > 0) {  // the exec failed and the child has exited: reap it
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    throw StartError(name, std::strerror(err));
+  }
+  return pid;
 }
 
 }  // namespace
@@ -148,7 +232,7 @@ Subprocess::Subprocess(const SpawnOptions& options) {
       throw StartError(name,
                        options.output_file + ": cannot open for writing: " + std::strerror(errno));
   }
-  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, report[2] = {-1, -1};
+  int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
   Fds ours;  // read ends, ours unless handed to this object
   auto make_pipe = [&](int p[2]) {
     if (::pipe2(p, O_CLOEXEC) != 0) throw StartError(name, std::string("pipe: ") + strerror(errno));
@@ -159,64 +243,24 @@ Subprocess::Subprocess(const SpawnOptions& options) {
     make_pipe(out_pipe);
     make_pipe(err_pipe);
   }
-  make_pipe(report);
+  if (cwd != nullptr && ::access(cwd, X_OK) != 0)
+    throw StartError(name, "cannot enter " + options.cwd + ": " + std::strerror(errno));
 
-  struct sigaction defaults = {};
-  defaults.sa_handler = SIG_DFL;
-  sigemptyset(&defaults.sa_mask);
-  sigset_t all, none, saved;
-  sigfillset(&all);
-  sigemptyset(&none);
-  const pid_t parent = ::getpid();
-  const bool group = options.new_process_group, die = options.die_with_parent;
-
-  pthread_sigmask(SIG_SETMASK, &all, &saved);
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    for (int sig : kDefaulted) ::sigaction(sig, &defaults, nullptr);
-    if (group) ::setpgid(0, 0);
-    if (die) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);  // the parent died before prctl
-    }
-    MoveTo(devnull, STDIN_FILENO);
-    if (output >= 0) {
-      MoveTo(output, STDOUT_FILENO);
-      MoveTo(output, STDERR_FILENO);
-    }
-    if (options.capture) {
-      MoveTo(out_pipe[1], STDOUT_FILENO);
-      MoveTo(err_pipe[1], STDERR_FILENO);
-    }
-    if (cwd != nullptr && ::chdir(cwd) != 0) ChildFails(report[1], kChdir);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execve(exe.c_str(), argv.data(), envp.data());
-    ChildFails(report[1], kExec);
-  }
-  const int fork_errno = errno;
-  pthread_sigmask(SIG_SETMASK, &saved, nullptr);
-  if (pid < 0) throw StartError(name, std::string("fork: ") + std::strerror(fork_errno));
-  ::close(report[1]);
-  child_ends.fds.erase(std::find(child_ends.fds.begin(), child_ends.fds.end(), report[1]));
-
-  ChildError e{};
-  ssize_t n;
-  while ((n = ::read(report[0], &e, sizeof e)) < 0 && errno == EINTR) {
-  }
-  if (n > 0) {  // the exec failed and the child has exited: reap it
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    throw StartError(name, e.stage == kChdir
-                               ? "cannot enter " + options.cwd + ": " + std::strerror(e.err)
-                               : std::string(std::strerror(e.err)));
-  }
-  pid_ = pid;
-  group_ = group;
+  ChildSetup setup;
+  setup.exe = exe.c_str();
+  setup.argv = argv.data();
+  setup.envp = envp.data();
+  setup.cwd = cwd;
+  setup.fds[0] = devnull;
+  setup.fds[1] = output >= 0 ? output : out_pipe[1];
+  setup.fds[2] = output >= 0 ? output : err_pipe[1];
+  setup.group = options.new_process_group;
+  pid_ = options.die_with_parent ? ForkChild(setup, name) : SpawnChild(setup, name);
+  group_ = options.new_process_group;
   if (options.capture) {  // hand the read ends over to this object
     out_fd_ = out_pipe[0];
     err_fd_ = err_pipe[0];
-    ours.fds = {report[0]};
+    ours.fds.clear();
   }
 }
 

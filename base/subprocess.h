@@ -25,11 +25,15 @@
 //   overwritten from byte 0 (probe: "second\nine of an earlier attempt"); wait_for takes
 //   SIGCHLD with sigtimedwait and calls the old handler with a pid as the signal number
 //   (detail/posix/wait_for_exit.hpp:112-117). Appending, the death signal, signal defaults,
-//   timeouts and stopping a group would all be our own handlers, leaving Boost only the fork
-//   and execve below.
-// posix_spawn cannot set PR_SET_PDEATHSIG (ranks must not outlive a killed launcher), so this
-// is fork + execve as ninja does it: everything is built before fork; the child makes only
-// async-signal-safe calls and reports a failed exec through a close-on-exec pipe.
+//   timeouts and stopping a group would all be our own handlers, leaving Boost only a fork +
+//   execve (detail/posix/executor.hpp:413-434), which copies our memory map (see below).
+// So children start with posix_spawn (glibc: clone(CLONE_VM | CLONE_VFORK): no copy of our
+// memory map, no atfork handlers), except one that must die with its parent: posix_spawn cannot
+// set PR_SET_PDEATHSIG (data-parallel ranks must not outlive a killed launcher), so that one is
+// fork + execve as ninja does it, everything built before fork and only async-signal-safe calls
+// in the child. fork's cost grows with our resident memory: starting /bin/true from a process
+// with 256 MiB resident took 89 ms by fork against 5 ms by posix_spawn (noisy shared machine),
+// which is why fork is not the default; the rank launcher forks before any training.
 #pragma once
 
 #include <sys/types.h>
