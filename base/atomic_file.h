@@ -3,9 +3,29 @@
 // the new one, never a mix. Torch-free.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 namespace hrm {
+
+// A file streamed to a temp name beside `path` and published by Commit().
+// Destroyed without Commit(), it removes the temp file: `path` is untouched.
+// Every method throws std::runtime_error naming the file on an I/O error.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(const std::string& path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  void Write(const void* data, size_t len);
+  // fsync, rename into place, fsync the directory.
+  void Commit();
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+};
 
 // Throws std::runtime_error naming the path on failure.
 void WriteFileAtomic(const std::string& path, const std::string& bytes);

@@ -66,6 +66,9 @@ std::vector<KeySpec> MakeKeys() {
        "compute dtype: auto = bf16 autocast on CUDA, fp32 on CPU"},
       {"device", KT::kString, "auto", false, {}, "auto, cpu, cuda or cuda:N"},
       {"threads", KT::kInt, 0, false, {}, "CPU threads for torch; 0 = all cores"},
+      {"cuda_kernels", KT::kBool, true, false, {},
+       "fused CUDA kernels for RMSNorm, SwiGLU and HRM's gated update where built; false = the "
+       "ATen references"},
       {"ckpt_interval", KT::kInt, 0, false, {}, "checkpoint every this many steps; 0 = eval_interval"},
       {"ckpt_keep", KT::kInt, 2, false, {}, "checkpoints kept (the newest that verifies is used)"},
       {"log_interval", KT::kInt, 10, false, {}, "progress line every this many steps"},

@@ -49,15 +49,74 @@ const MetaField kMetaFields[] = {
 
 // GPT-2's vocabulary, which nanoGPT assumes for bins without meta.pkl.
 constexpr int kGpt2Vocab = 50257;
+// Beside the bins of a directory without meta.json: their checksums and
+// largest ids, so that a start (of every rank) does not read all of a
+// multi-GB train.bin again.
+constexpr char kChecksumCache[] = "hrm_checksums.json";
+
+// What the cache keys a bin's facts by: they are recomputed when any moves.
+// The inode catches a same-size file published by rename (as `hrm prepare`
+// does) within one mtime tick.
+json FileKey(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) throw IoError(path, "cannot stat token file");
+  return {{"size", int64_t(st.st_size)},
+          {"mtime_ns", int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec},
+          {"inode", uint64_t(st.st_ino)}};
+}
+
+// The cached facts of one bin, or null when missing, stale or malformed.
+json CachedFacts(const json& cache, const std::string& name, const json& key) {
+  if (!cache.is_object() || !cache.contains(name)) return nullptr;
+  const json& f = cache[name];
+  if (!f.is_object() || f.value("key", json()) != key || !f.contains("sha256") ||
+      !f["sha256"].is_string() || f["sha256"].get<std::string>().size() != 64 ||
+      !f.contains("max_id") || !f["max_id"].is_number_integer())
+    return nullptr;
+  return f;
+}
 
 json DescribeBins(const std::string& dir) {
+  if (fs::exists(dir + "/meta.pkl"))
+    throw std::runtime_error(
+        dir +
+        "/meta.pkl: a nanoGPT directory with its own vocabulary (meta.pkl, e.g. "
+        "character-level) and no meta.json; hrm cannot read Python pickles and will not "
+        "guess GPT-2: re-tokenize the text with `hrm prepare --tokenizer byte|gpt2 --input "
+        "TEXT --out DIR`");
+  const std::string cache_path = dir + "/" + kChecksumCache;
+  json cache = json::object();
+  if (fs::exists(cache_path)) {
+    try {
+      cache = json::parse(ReadFile(cache_path), nullptr, /*allow_exceptions=*/false);
+    } catch (const std::exception&) {  // unreadable: recomputed below
+    }
+  }
   json meta = {{"tokenizer", "gpt2"}, {"eot_id", kGpt2Vocab - 1}};
+  json fresh = json::object();
+  bool changed = false;
   int max_id = 0;
   for (const char* split : {"train", "val"}) {
-    TokenFile bin(dir + "/" + split + ".bin");
-    max_id = std::max<int>(max_id, *std::max_element(bin.data(), bin.data() + bin.size()));
+    const std::string name = std::string(split) + ".bin";
+    TokenFile bin(dir + "/" + name);
+    const json key = FileKey(bin.path());
+    json facts = CachedFacts(cache, name, key);
+    if (facts.is_null()) {
+      facts = {{"key", key},
+               {"sha256", Sha256File(bin.path())},
+               {"max_id", *std::max_element(bin.data(), bin.data() + bin.size())}};
+      changed = true;
+    }
+    max_id = std::max(max_id, facts["max_id"].get<int>());
     meta[std::string(split) + "_tokens"] = bin.size();
-    meta[std::string(split) + "_sha256"] = Sha256File(bin.path());
+    meta[std::string(split) + "_sha256"] = facts["sha256"];
+    fresh[name] = facts;
+  }
+  if (changed) {
+    try {
+      WriteFileAtomic(cache_path, fresh.dump(2) + "\n");
+    } catch (const std::exception&) {  // a read-only data directory: hashed at every start
+    }
   }
   meta["vocab_size"] = std::max(kGpt2Vocab, max_id + 1);
   meta["source"] = {{"meta", "no meta.json: described from the bins, GPT-2 tokenizer assumed"}};

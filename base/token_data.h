@@ -48,6 +48,13 @@ void WriteDataMeta(const std::string& dir, const nlohmann::json& meta);
 // and field. A nanoGPT directory without meta.json is described from its bins
 // (counts, checksums) with GPT-2's tokenizer assumed, as nanoGPT assumes it
 // when meta.pkl is absent: vocab_size 50257, or the largest id + 1 if larger.
+// One with meta.pkl (its own vocabulary) is refused, pointing at `hrm
+// prepare`. The bins' checksums and largest ids are cached in
+// dir/hrm_checksums.json (written atomically; skipped if the directory is
+// read-only), keyed by each bin's size, mtime and inode: a bin whose key changed
+// is hashed again, a missing or malformed cache is recomputed. A cache
+// whose keys match is trusted, as make trusts mtimes: it guards against
+// changed data, not against an edited cache (delete it to force a rehash).
 nlohmann::json ReadDataMeta(const std::string& dir);
 
 // Splits text into documents at lines holding only "%" (the format of

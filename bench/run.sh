@@ -8,7 +8,8 @@ B=${BUILD:-build}
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 export OMP_WAIT_POLICY=PASSIVE
 THREADS=${THREADS:-$(nproc)}
-cmake --build "$B" --target train_step_bench decode_bench store_bench report_bench >/dev/null
+cmake --build "$B" --target train_step_bench decode_bench store_bench report_bench checkpoint_bench \
+  cross_entropy_bench >/dev/null
 
 echo "== training step, d=128 seq=128 batch=8, $THREADS threads (C++ vs PyTorch-Python twin, same libtorch)"
 printf "%-12s %12s %12s %14s %8s\n" model cpp_ms py_ms cpp_tok/s speedup
@@ -33,8 +34,20 @@ echo
 echo "== generation, 64-token prompt + 128 greedy tokens, batch 1, d=128, 1 thread (KV cache vs recompute)"
 "$B/bench/decode_bench" --threads 1
 echo
+echo "== training step, d=128 seq=128 batch=8, 1 thread: trainer's step vs libtorch's plain one"
+"$B/bench/train_step_bench" --threads 1 --steps 10 --variant plain
+"$B/bench/train_step_bench" --threads 1 --steps 10 --variant trainer
+"$B/bench/train_step_bench" --threads 1 --steps 10 --model hrm --hrm-plain 1
+echo
+echo "== tied-head cross-entropy at V=50257 (chunked vs plain, time and peak memory)"
+"$B/bench/cross_entropy_bench" --rows 2048 --d 256 --reps 3 --steps 3
+echo
 echo "== store"
 "$B/bench/store_bench"
 echo
 echo "== report"
 "$B/bench/report_bench"
+echo
+echo "== checkpoint, d=4096 shapes + AdamW state (save/load vs plain write+fsync/read of the same bytes)"
+# One d=4096 block (3.2 GB file, ~6.5 GB peak); a whole d=4096 model is ~15 GB.
+"$B/bench/checkpoint_bench" --blocks "${CKPT_BLOCKS:-1}" --dir "${CKPT_DIR:-/tmp}"

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "core/fused_ops.h"
+
 namespace hrm {
 
 torch::Tensor CausalAttention(const torch::Tensor& q, const torch::Tensor& k,
@@ -97,8 +99,7 @@ torch::Tensor CausalAttnBlockImpl::ForwardCached(const torch::Tensor& x, KVCache
   }
   torch::Tensor y = CausalAttention(q, k, v).transpose(1, 2).reshape({B, n, d_});
   torch::Tensor h = x + torch::linear(y, wo);
-  auto ab = torch::linear(norm2(h), w13).chunk(2, -1);
-  return h + torch::linear(torch::silu(ab[0]) * ab[1], w2);
+  return h + torch::linear(SwiGluOp(torch::linear(norm2(h), w13)), w2);  // silu(W1·) ⊙ (W3·)
 }
 
 }  // namespace hrm

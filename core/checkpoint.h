@@ -18,14 +18,16 @@ class CorruptCheckpoint : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Writes model + optimizer + meta to `path` atomically. `meta` must hold
-// "step" and "config_hash"; the torch CPU RNG state is added. Returns the
-// file's SHA-256.
+// Writes model + optimizer + meta to `path` atomically, streamed to the file
+// and hashed as it goes (no copy of the checkpoint in memory). `meta` must
+// hold "step" and "config_hash"; the torch CPU RNG state is added. Returns
+// the whole file's SHA-256.
 std::string SaveCheckpoint(const std::string& path, torch::nn::Module& model,
                            torch::optim::Optimizer& optimizer, const json& meta);
 
 // Verifies the footer checksum and returns the meta without touching the
-// model. Throws CorruptCheckpoint naming the file.
+// model. Throws CorruptCheckpoint naming the file. (It still reads every
+// tensor: torch's archive has no partial load.)
 json ReadCheckpointMeta(const std::string& path);
 
 // Verifies, then loads into model and optimizer (either may be null), on the
@@ -34,8 +36,8 @@ json ReadCheckpointMeta(const std::string& path);
 json LoadCheckpoint(const std::string& path, torch::nn::Module* model,
                     torch::optim::Optimizer* optimizer);
 
-// Loads the newest checkpoint of run_dir that verifies, skipping corrupt
-// ones with a warning on stderr. One written by another run (its
+// Loads the newest checkpoint of run_dir that verifies (each file is hashed
+// once), skipping corrupt ones with a warning on stderr. One written by another run (its
 // config_hash is not run_id) is refused with std::runtime_error, never
 // skipped. Returns its meta, or null when the run has no checkpoint.
 json LoadNewestCheckpoint(const std::string& run_dir, const std::string& run_id,

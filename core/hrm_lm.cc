@@ -2,6 +2,9 @@
 
 #include <cmath>
 
+#include "core/chunked_cross_entropy.h"
+#include "core/fused_ops.h"
+
 namespace hrm {
 namespace {
 
@@ -32,6 +35,54 @@ torch::Tensor TraceRow(const torch::Tensor& g, const torch::Tensor& zL, const to
                        uL.abs().max(), uH.defined() ? uH.abs().max() : zero})
       .to(torch::kDouble);
 }
+
+// The fast update's two pre-activations over c_L = [z_L; z_H; e]: P_L c_L and
+// G_L c_L + b_L. Plain (split = false), as MODEL.md writes them: concatenate,
+// then multiply. Split (the default; train_step_bench --hrm-plain measures
+// it): a product with c_L is the sum of its three column blocks' products;
+// e's share is the same at every step and z_H's changes only when the slow
+// module fires, so their sum is kept and each step multiplies only z_L's
+// columns, with P_L and G_L stacked into one product (4d² multiply-adds per
+// position instead of 12d²). The kept share is recomputed for a new z_H and
+// when the gradient mode changes (at the window's edge, so that the window's
+// graph reaches e, z_H and their columns).
+class FastPreactivations {
+ public:
+  FastPreactivations(const HrmLmImpl& m, const torch::Tensor& e, bool split)
+      : m_(m), e_(e), d_(m.options().d), split_(split) {
+    if (!split_) return;
+    w_ = torch::cat({m.P_L, m.G_L}, 0);  // (2d, 3d) over [z_L; z_H; e]
+    e_share_ =
+        torch::linear(e, w_.narrow(1, 2 * d_, d_), torch::cat({torch::zeros_like(m.b_L), m.b_L}));
+  }
+
+  std::pair<torch::Tensor, torch::Tensor> operator()(const torch::Tensor& z_L,
+                                                     const torch::Tensor& z_H) {
+    if (!split_) {
+      const torch::Tensor c_L = torch::cat({z_L, z_H, e_}, -1);
+      return {torch::linear(c_L, m_.P_L), torch::linear(c_L, m_.G_L, m_.b_L)};
+    }
+    const bool grad = torch::GradMode::is_enabled();
+    if (!kept_for_.defined() || !kept_for_.is_same(z_H) || grad != kept_grad_) {
+      kept_ = e_share_ + torch::linear(z_H, w_.narrow(1, d_, d_));
+      kept_for_ = z_H;
+      kept_grad_ = grad;
+    }
+    const torch::Tensor both =
+        torch::addmm(kept_.reshape({-1, 2 * d_}), z_L.reshape({-1, d_}), w_.narrow(1, 0, d_).t())
+            .view(kept_.sizes());
+    return {both.narrow(-1, 0, d_), both.narrow(-1, d_, d_)};
+  }
+
+ private:
+  const HrmLmImpl& m_;
+  const torch::Tensor e_;
+  const int64_t d_;
+  const bool split_;
+  torch::Tensor w_, e_share_;      // [P_L; G_L] (2d, 3d); e's share plus [0; b_L], (B, n, 2d)
+  torch::Tensor kept_, kept_for_;  // e's and z_H's share, and the z_H it was computed for
+  bool kept_grad_ = false;
+};
 
 }  // namespace
 
@@ -86,85 +137,87 @@ ForwardResult HrmLmImpl::Run(const torch::Tensor& tokens, const torch::Tensor& t
   const int64_t d = o.d, B = tokens.size(0), n = tokens.size(1);
   const bool grad = torch::GradMode::is_enabled();
   const bool observe = opts.stats || opts.trace;
-
   size_t next_cache = 0;  // block applications in forward order, as DecodeState lists them
   auto cache = [&]() { return state ? &state->caches[next_cache++] : nullptr; };
-  torch::Tensor e = block_in->ForwardCached(torch::embedding(wte, tokens), cache());  // (B, n, d)
-  torch::Tensor e_hat = norm_e(e);
 
-  // P and G stacked, so one matmul yields both pre-activations: rows 0..d-1 the
-  // injection, rows d..2d-1 the gate. c_L's three column blocks are applied
-  // separately because e's share is the same at every step and z_H's changes
-  // only when the slow module fires.
-  torch::Tensor w_L = torch::cat({P_L, G_L}, 0);  // (2d, 3d) over [z_L; z_H; e]
-  torch::Tensor w_LL = w_L.narrow(1, 0, d), w_LH = w_L.narrow(1, d, d);
-  torch::Tensor ctx_e =
-      torch::linear(e, w_L.narrow(1, 2 * d, d), torch::cat({torch::zeros_like(b_L), b_L}));
-  torch::Tensor w_H = torch::cat({P_H, G_H}, 0);  // (2d, 2d) over [z_H; z_L]
-  torch::Tensor bias_H = torch::cat({torch::zeros_like(b_H), b_H});
+  // Input encoding, computed once and held fixed: e = Block_in(E[tokens]), (B, n, d).
+  const torch::Tensor e = block_in->ForwardCached(torch::embedding(wte, tokens), cache());
+  FastPreactivations fast(*this, e, split_fast_context);
+  // States start from the fixed prototypes z_L⁰, z_H⁰, broadcast to B×n×d.
+  torch::Tensor z_L = z_L0.expand({B, n, d}), z_H = z_H0.expand({B, n, d});
 
-  torch::Tensor zL = z_L0.expand({B, n, d}), zH = z_H0.expand({B, n, d});
   ForwardResult r;
-  torch::Tensor loss_sum;
-  torch::Tensor gate_L_sum, gate_H_sum, fuse_gate;
+  torch::Tensor loss_sum, gate_L_sum, gate_H_sum, fuse_gate;
   int64_t slow_updates = 0;
   std::vector<torch::Tensor> trace_rows;
-
   for (int64_t pass = 0; pass < o.S; ++pass) {
     const bool last = pass == o.S - 1;
-    torch::Tensor ctx;  // ctx_e + z_H's share of the fast pre-activations, (B, n, 2d)
     for (int64_t i = 0; i < o.M; ++i) {
-      const bool in_window = i >= o.M - o.K;
-      torch::AutoGradMode mode(grad && in_window);  // no graph before the window
-      if (!ctx.defined() || i == o.M - o.K) ctx = ctx_e + torch::linear(zH, w_LH);
-      auto pg = torch::addmm(ctx.view({-1, 2 * d}), zL.reshape({-1, d}), w_LL.t())
-                    .view({B, n, 2 * d})
-                    .chunk(2, -1);
-      torch::Tensor uL = block_L->ForwardCached(zL + alpha_L * pg[0], cache());
-      torch::Tensor gL = torch::sigmoid(pg[1]);
-      zL = torch::lerp(uL, zL.to(uL.scalar_type()), gL.to(uL.scalar_type()));  // g keeps old
-      torch::Tensor uH;
+      // Gradient window: steps 0..M−K−1 keep no graph.
+      torch::AutoGradMode window(grad && i >= o.M - o.K);
+
+      // Fast update, every step:
+      //   c_L = [z_L; z_H; e]
+      //   u_L = Block_L(z_L + α_L · P_L c_L)
+      //   g_L = σ(G_L c_L + b_L)
+      //   z_L ← g_L ⊙ z_L + (1 − g_L) ⊙ u_L
+      const auto [inject_L, gate_L] = fast(z_L, z_H);  // P_L c_L, G_L c_L + b_L
+      const torch::Tensor u_L = block_L->ForwardCached(z_L + alpha_L * inject_L, cache());
+      z_L = GatedUpdateOp(gate_L, z_L, u_L);
+
+      // Slow update, when (i+1) mod T = 0, after that step's fast update:
+      //   c_H = [z_H; z_L]               (no e: tokens reach H only through z_L)
+      //   u_H = Block_H(z_H + α_H · P_H c_H)
+      //   g_H = σ(G_H c_H + b_H)
+      //   z_H ← g_H ⊙ z_H + (1 − g_H) ⊙ u_H
       const bool fire = (i + 1) % o.T == 0 && !opts.freeze_slow;
-      torch::Tensor gH;
+      torch::Tensor u_H, gate_H;
       if (fire) {
-        auto ph = torch::linear(torch::cat({zH, zL}, -1), w_H, bias_H).chunk(2, -1);
-        uH = block_H->ForwardCached(zH + alpha_H * ph[0], cache());
-        gH = torch::sigmoid(ph[1]);
-        zH = torch::lerp(uH, zH.to(uH.scalar_type()), gH.to(uH.scalar_type()));
-        ctx = torch::Tensor();
+        const torch::Tensor c_H = torch::cat({z_H, z_L}, -1);
+        u_H = block_H->ForwardCached(z_H + alpha_H * torch::linear(c_H, P_H), cache());
+        gate_H = torch::linear(c_H, G_H, b_H);
+        z_H = GatedUpdateOp(gate_H, z_H, u_H);
       }
+
       if (last && observe) {
         torch::NoGradGuard no_grad;
-        gate_L_sum = gate_L_sum.defined() ? gate_L_sum + gL.mean() : gL.mean();
+        const torch::Tensor g_L = torch::sigmoid(gate_L);
+        gate_L_sum = gate_L_sum.defined() ? gate_L_sum + g_L.mean() : g_L.mean();
         if (fire) {
-          gate_H_sum = gate_H_sum.defined() ? gate_H_sum + gH.mean() : gH.mean();
+          const torch::Tensor g_H_mean = torch::sigmoid(gate_H).mean();
+          gate_H_sum = gate_H_sum.defined() ? gate_H_sum + g_H_mean : g_H_mean;
           ++slow_updates;
         }
-        if (opts.trace) trace_rows.push_back(TraceRow(gL, zL, zH, uL, uH));
+        if (opts.trace) trace_rows.push_back(TraceRow(g_L, z_L, z_H, u_L, u_H));
       }
     }
 
-    // Output fusion; earlier passes need it only for their share of the loss.
+    // Output fusion (earlier passes need it only for their share of the loss):
+    //   ẑ_L, ẑ_H, ê = RMSNorm_L(z_L), RMSNorm_H(z_H), RMSNorm_e(e)
+    //   g_o = σ(W_f [ẑ_L; ẑ_H; ê] / τ)
+    //   o   = g_o ⊙ ẑ_L + (1 − g_o) ⊙ ẑ_H + ê
+    //   logits = RMSNorm_o(o) · Eᵀ,   ḡ = mean(g_o)
+    //   loss of the pass = CE(logits, targets) − λ · H(ḡ)
     if (last || targets.defined()) {
-      torch::Tensor zl_hat = norm_L(zL), zh_hat = norm_H(zH);
-      torch::Tensor g_o =
+      const torch::Tensor zl_hat = norm_L(z_L), zh_hat = norm_H(z_H), e_hat = norm_e(e);
+      const torch::Tensor g_o =
           torch::sigmoid(torch::linear(torch::cat({zl_hat, zh_hat, e_hat}, -1), W_f) / tau);
-      torch::Tensor out = torch::lerp(zh_hat, zl_hat, g_o.to(zl_hat.scalar_type())) + e_hat;
-      torch::Tensor logits = torch::linear(norm_o(out), wte);
-      torch::Tensor g_bar = g_o.mean();
+      const torch::Tensor out = g_o * zl_hat + (1 - g_o) * zh_hat + e_hat;
+      ForwardResult head = TiedHead(norm_o(out), wte, targets, opts);
+      const torch::Tensor g_bar = g_o.mean();
       if (targets.defined()) {
-        torch::Tensor ce = CrossEntropy(logits, targets);
-        torch::Tensor pass_loss = ce - o.ent_weight * BinaryEntropy(g_bar.to(torch::kFloat));
+        torch::Tensor pass_loss = head.ce - o.ent_weight * BinaryEntropy(g_bar.to(torch::kFloat));
         loss_sum = loss_sum.defined() ? loss_sum + pass_loss : pass_loss;
-        if (last) r.ce = ce;
       }
       if (last) {
-        r.logits = logits;
+        r.logits = head.logits;
+        r.ce = head.ce;
         fuse_gate = g_bar.detach();
       }
     }
-    zL = zL.detach();  // no gradient crosses a pass boundary
-    zH = zH.detach();
+    // Supervision passes: no gradient crosses a pass boundary.
+    z_L = z_L.detach();
+    z_H = z_H.detach();
   }
   if (loss_sum.defined())
     r.loss = o.supervision_reduce == "sum" ? loss_sum : loss_sum / static_cast<double>(o.S);
@@ -175,8 +228,8 @@ ForwardResult HrmLmImpl::Run(const torch::Tensor& tokens, const torch::Tensor& t
     r.stats.emplace_back("gate_L_mean", value(gate_L_sum) / o.M);
     if (slow_updates > 0) r.stats.emplace_back("gate_H_mean", value(gate_H_sum) / slow_updates);
     r.stats.emplace_back("fuse_gate", value(fuse_gate));
-    r.stats.emplace_back("zL_norm", value(MeanNorm(zL)));
-    r.stats.emplace_back("zH_norm", value(MeanNorm(zH)));
+    r.stats.emplace_back("zL_norm", value(MeanNorm(z_L)));
+    r.stats.emplace_back("zH_norm", value(MeanNorm(z_H)));
     r.stats.emplace_back("alpha_L", value(alpha_L));
     r.stats.emplace_back("alpha_H", value(alpha_H));
     r.stats.emplace_back("tau", value(tau));

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "core/chunked_cross_entropy.h"
 #include "core/hrm_lm.h"
 #include "base/param_count.h"
 #include "core/transformer.h"
@@ -73,6 +74,16 @@ int64_t CountParameters(const torch::nn::Module& module) {
 torch::Tensor CrossEntropy(const torch::Tensor& logits, const torch::Tensor& targets) {
   return torch::nn::functional::cross_entropy(
       logits.reshape({-1, logits.size(-1)}).to(torch::kFloat), targets.reshape({-1}));
+}
+
+ForwardResult TiedHead(const torch::Tensor& h, const torch::Tensor& wte,
+                       const torch::Tensor& targets, const ForwardOptions& opts) {
+  ForwardResult r;
+  if (opts.logits || !targets.defined()) r.logits = torch::linear(h, wte);
+  if (targets.defined())
+    r.loss = r.ce = r.logits.defined() ? CrossEntropy(r.logits, targets)
+                                       : ChunkedCrossEntropy(h, wte, targets);
+  return r;
 }
 
 BlockInitStd BlockInit(const ModelOptions& o, int64_t applications, bool shared) {

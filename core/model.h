@@ -38,6 +38,10 @@ struct ForwardOptions {
   bool freeze_slow = false;  // hrm: skip the slow update, z_H stays at z_H^0 (Table 17)
   bool trace = false;        // hrm: record a StepTrace per step of the last pass (Table 18)
   bool stats = false;        // hrm: fill ForwardResult::stats (gate and state norms)
+  // false: with targets, the loss only; the (B, n, V) logits are never
+  // materialised (ChunkedCrossEntropy), as the trainer wants. true: the CE
+  // is taken of the logits.
+  bool logits = true;
 };
 
 // One recurrent step of the last pass (hrm only).
@@ -54,7 +58,7 @@ struct StepTrace {
 };
 
 struct ForwardResult {
-  torch::Tensor logits;  // (B, n, V) of the last pass
+  torch::Tensor logits;  // (B, n, V) of the last pass (undefined with targets and !logits)
   torch::Tensor loss;    // scalar training objective (undefined without targets)
   torch::Tensor ce;      // scalar cross-entropy of the last pass (undefined without targets)
   std::vector<std::pair<std::string, double>> stats;  // e.g. gate_L_mean, zL_norm, fuse_gate
@@ -107,8 +111,15 @@ LanguageModel MakeModel(const ModelOptions& options);
 // Number of stored parameters of a live module (trainable, buffers excluded).
 int64_t CountParameters(const torch::nn::Module& module);
 
-// Mean cross-entropy of logits (B, n, V) against targets (B, n), in fp32.
+// Mean cross-entropy of logits (B, n, V) against targets (B, n), in fp32: the
+// plain reference of ChunkedCrossEntropy.
 torch::Tensor CrossEntropy(const torch::Tensor& logits, const torch::Tensor& targets);
+
+// The tied output head on h = RMSNorm(x) (B, n, d): logits = h·Eᵀ where
+// opts.logits or there are no targets; where there are targets, loss = ce =
+// CE(h·Eᵀ, targets), of those logits, or chunked without them.
+ForwardResult TiedHead(const torch::Tensor& h, const torch::Tensor& wte,
+                       const torch::Tensor& targets, const ForwardOptions& opts);
 
 // Initial std of a block's matrices and of its residual output projections
 // (Wo, W2) for a block applied `applications` times per forward (MODEL.md §5):

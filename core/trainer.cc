@@ -13,9 +13,11 @@
 #include "core/batch_sampler.h"
 #include "core/checkpoint.h"
 #include "core/communicator.h"
+#include "core/fused_ops.h"
 #include "base/event_log.h"
 #include "core/model.h"
 #include "core/model_weights.h"
+#include "core/optimizer.h"
 
 namespace hrm {
 namespace {
@@ -59,22 +61,6 @@ torch::Device PickDevice(const std::string& name) {
   return torch::Device(name);
 }
 
-std::unique_ptr<torch::optim::AdamW> MakeOptimizer(torch::nn::Module& model, const json& c) {
-  std::vector<torch::Tensor> decay, no_decay;
-  for (auto& p : model.parameters()) (p.dim() >= 2 ? decay : no_decay).push_back(p);
-  auto opts = [&](double wd) {
-    return std::make_unique<torch::optim::AdamWOptions>(
-        torch::optim::AdamWOptions(c["lr"].get<double>())
-            .betas({c["beta1"].get<double>(), c["beta2"].get<double>()})
-            .eps(c["eps"].get<double>())
-            .weight_decay(wd));
-  };
-  std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decay, opts(c["weight_decay"].get<double>()));
-  groups.emplace_back(no_decay, opts(0.0));
-  return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(c["lr"]));
-}
-
 double LearningRate(const json& c, int64_t step) {
   const double lr = c["lr"], min_lr = c["min_lr"];
   const int64_t warmup = c["warmup"], steps = c["steps"];
@@ -101,6 +87,7 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   if (c["clip_mode"] == "per_window" && c.contains("K")) clip /= c["K"].get<double>();
   const double diverge_norm = c["diverge_grad_norm"];
 
+  SetCudaKernels(c.value("cuda_kernels", true));
   torch::manual_seed(seed);
   LanguageModel model = MakeModel(ModelOptions::FromConfig(c));
   model->to(device);
@@ -122,11 +109,13 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   } else if (c.contains("init_from")) {  // the first step of fine-tuning an imported model
     LoadModelTensors(*model, LoadSafetensors(c["init_from"]).tensors, c["init_from"]);
   }
+  // After loading (which rebinds parameter storage): one buffer per dtype.
+  FlatParameters flat(model->parameters());
   if (ctx.comm)  // every rank starts from rank 0's weights
-    for (auto& t : model->parameters()) {
+    for (const torch::Tensor& values : flat.values()) {
       torch::NoGradGuard ng;
-      auto p = t.detach();
-      ctx.comm->Broadcast(p, 0);
+      torch::Tensor v = values;
+      ctx.comm->Broadcast(v, 0);
     }
 
   auto log = [&](const std::string& event, json fields, bool sync = false) {
@@ -141,6 +130,8 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
     PruneCheckpoints(ctx.run_dir, c["ckpt_keep"]);
     log("checkpoint", {{"step", at}, {"path", path}, {"sha256", sha}});
   };
+  ForwardOptions loss_only;  // training and evaluation never need the B×n×V logits
+  loss_only.logits = false;
   const auto t0 = Clock::now();
   auto evaluate = [&](int64_t at) {
     torch::NoGradGuard ng;
@@ -148,7 +139,7 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
     double val = 0;
     for (int64_t i = 0; i < eval_iters; ++i) {
       auto [x, y] = val_batches.Fixed(i);
-      val += model->forward(x.to(device), y.to(device)).ce.item<double>();
+      val += model->forward(x.to(device), y.to(device), loss_only).ce.item<double>();
     }
     json row = {{"step", at},
                 {"val_ce", val / double(eval_iters)},
@@ -170,7 +161,6 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   const int64_t first_step = step;
   auto t_last = Clock::now();
   int64_t tokens_since = 0;
-  std::vector<torch::Tensor> params = model->parameters();
 
   for (; step < steps; ++step) {
     bool stop = (ctx.stop && ctx.stop->load()) || (ctx.stop_after >= 0 && step >= ctx.stop_after);
@@ -187,38 +177,30 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
     const double lr = LearningRate(c, step);
     for (auto& g : optimizer->param_groups())
       static_cast<torch::optim::AdamWOptions&>(g.options()).lr(lr);
-    optimizer->zero_grad();
+    flat.ZeroGrad();
     torch::Tensor ce_acc = torch::zeros({}, torch::TensorOptions(device).dtype(torch::kDouble));
     for (int64_t micro = 0; micro < grad_accum; ++micro) {
       auto [x, y] = train_batches.Train(seed, step, rank * grad_accum + micro);
       torch::Tensor loss;
       {
         AutocastGuard ac(device, bf16);
-        ForwardResult r = model->forward(x.to(device), y.to(device));
+        ForwardResult r = model->forward(x.to(device), y.to(device), loss_only);
         loss = r.loss;
         ce_acc += r.ce.detach().to(torch::kDouble);
       }
       (loss / double(grad_accum)).backward();
     }
     if (ctx.comm) {
-      // One flat buffer: one collective per step instead of one per tensor.
-      std::vector<torch::Tensor> grads;
-      for (auto& p : params) grads.push_back(p.grad().reshape({-1}));
-      torch::Tensor flat = torch::cat(grads);
-      ctx.comm->AllReduceSum(flat);
-      flat.div_(double(world));
-      int64_t off = 0;
-      for (auto& p : params) {
-        const int64_t n = p.numel();
-        p.grad().copy_(flat.narrow(0, off, n).view_as(p.grad()));
-        off += n;
+      for (const torch::Tensor& grads : flat.grads()) {  // one collective per dtype
+        torch::Tensor g = grads;
+        ctx.comm->AllReduceSum(g);
+        g.div_(double(world));
       }
       ctx.comm->AllReduceSum(ce_acc);
       ce_acc.div_(double(world));
     }
     const double ce = ce_acc.item<double>() / double(grad_accum);
-    const double grad_norm =
-        torch::nn::utils::clip_grad_norm_(params, clip > 0 ? clip : INFINITY);
+    const double grad_norm = flat.ClipGradNorm(clip > 0 ? clip : INFINITY);
     if (!std::isfinite(ce) || !std::isfinite(grad_norm) ||
         (diverge_norm > 0 && grad_norm > diverge_norm)) {
       const std::string reason = !std::isfinite(ce) ? "non-finite loss" : "exploding grad norm";
@@ -229,7 +211,7 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
         std::fprintf(stderr, "diverged at step %lld: %s\n", (long long)step, reason.c_str());
       return TrainOutcome::kDiverged;
     }
-    optimizer->step();
+    AdamWStep(*optimizer);
     ce_sum += ce;
     ++ce_count;
     last_grad_norm = grad_norm;

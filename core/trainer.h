@@ -45,10 +45,6 @@ enum class TrainOutcome { kFinished, kDiverged, kInterrupted };
 // The device a config's `device` names: auto = CUDA when present, else CPU.
 torch::Device PickDevice(const std::string& name);
 
-// AdamW over the model's parameters: decay on matrices (dim >= 2) only, betas,
-// eps and weight_decay from the config.
-std::unique_ptr<torch::optim::AdamW> MakeOptimizer(torch::nn::Module& model, const json& config);
-
 // nanoGPT's get_lr: linear warmup over `warmup` steps, cosine to min_lr at
 // `steps`.
 double LearningRate(const json& config, int64_t step);

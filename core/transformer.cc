@@ -12,24 +12,21 @@ TransformerImpl::TransformerImpl(const ModelOptions& o) : LanguageModelImpl(o) {
   norm_f = register_module("norm_f", RMSNorm(o.d));
 }
 
-torch::Tensor TransformerImpl::Logits(const torch::Tensor& tokens, DecodeState* state) {
+torch::Tensor TransformerImpl::Hidden(const torch::Tensor& tokens, DecodeState* state) {
   torch::Tensor x = torch::embedding(wte, tokens);
   for (size_t l = 0; l < blocks->size(); ++l)
     x = blocks[l]->as<CausalAttnBlockImpl>()->ForwardCached(x, state ? &state->caches[l] : nullptr);
-  return torch::linear(norm_f(x), wte);
+  return norm_f(x);
 }
 
 ForwardResult TransformerImpl::forward(const torch::Tensor& tokens, const torch::Tensor& targets,
-                                       const ForwardOptions&) {
-  ForwardResult r;
-  r.logits = Logits(tokens, nullptr);
-  if (targets.defined()) r.loss = r.ce = CrossEntropy(r.logits, targets);
-  return r;
+                                       const ForwardOptions& opts) {
+  return TiedHead(Hidden(tokens, nullptr), wte, targets, opts);
 }
 
 torch::Tensor TransformerImpl::DecodeStep(const torch::Tensor& new_tokens, DecodeState& state) {
   CheckDecodeState(new_tokens, state);
-  return Logits(new_tokens, &state);
+  return torch::linear(Hidden(new_tokens, &state), wte);
 }
 
 }  // namespace hrm

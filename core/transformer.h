@@ -21,8 +21,9 @@ class TransformerImpl : public LanguageModelImpl {
   RMSNorm norm_f{nullptr};
 
  private:
-  // Logits of tokens; with a state, after its positions and extending it.
-  torch::Tensor Logits(const torch::Tensor& tokens, DecodeState* state);
+  // RMSNorm_f of the last hidden state of tokens (the head's input, B×n×d);
+  // with a state, after its positions and extending it.
+  torch::Tensor Hidden(const torch::Tensor& tokens, DecodeState* state);
 };
 
 }  // namespace hrm

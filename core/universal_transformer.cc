@@ -11,7 +11,7 @@ UniversalTransformerImpl::UniversalTransformerImpl(const ModelOptions& o) : Lang
   norm_f = register_module("norm_f", RMSNorm(o.d));
 }
 
-torch::Tensor UniversalTransformerImpl::Logits(const torch::Tensor& tokens, DecodeState* state) {
+torch::Tensor UniversalTransformerImpl::Hidden(const torch::Tensor& tokens, DecodeState* state) {
   const ModelOptions& o = options_;
   auto apply = [&](int64_t i, const torch::Tensor& x) {
     return block->ForwardCached(x, state ? &state->caches[i] : nullptr);
@@ -22,22 +22,19 @@ torch::Tensor UniversalTransformerImpl::Logits(const torch::Tensor& tokens, Deco
     for (int64_t i = 0; i < o.M - o.K; ++i) x = apply(i, x);
   }
   for (int64_t i = o.M - o.K; i < o.M; ++i) x = apply(i, x);
-  return torch::linear(norm_f(x), wte);
+  return norm_f(x);
 }
 
 ForwardResult UniversalTransformerImpl::forward(const torch::Tensor& tokens,
                                                 const torch::Tensor& targets,
-                                                const ForwardOptions&) {
-  ForwardResult r;
-  r.logits = Logits(tokens, nullptr);
-  if (targets.defined()) r.loss = r.ce = CrossEntropy(r.logits, targets);
-  return r;
+                                                const ForwardOptions& opts) {
+  return TiedHead(Hidden(tokens, nullptr), wte, targets, opts);
 }
 
 torch::Tensor UniversalTransformerImpl::DecodeStep(const torch::Tensor& new_tokens,
                                                    DecodeState& state) {
   CheckDecodeState(new_tokens, state);
-  return Logits(new_tokens, &state);
+  return torch::linear(Hidden(new_tokens, &state), wte);
 }
 
 }  // namespace hrm

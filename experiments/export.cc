@@ -11,6 +11,7 @@
 #include "base/atomic_file.h"
 #include "base/builtin_corpus.h"
 #include "base/exit_code.h"
+#include "base/tokenizer.h"
 #include "core/model_weights.h"
 #include "experiments/run_model.h"
 
@@ -18,7 +19,14 @@ namespace hrm {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr int kFormatVersion = 1;
+// 2: the tokenizer as Hugging Face names its files (vocab.json, merges.txt)
+// plus hrm_tokenizer.json; 1 had tokenizer.json, encoder.json, vocab.bpe.
+constexpr int kFormatVersion = 2;
+constexpr char kTokenizerFile[] = "hrm_tokenizer.json";
+// GPT-2's files as OpenAI ships them (the installed vocabulary) and as Hugging
+// Face's GPT2Tokenizer reads them: the same bytes under two names.
+const std::pair<const char*, const char*> kGpt2Files[] = {{"encoder.json", "vocab.json"},
+                                                          {"vocab.bpe", "merges.txt"}};
 
 // Fields of the config that shape the model, in the export's config.json.
 const char* const kIntFields[] = {
@@ -72,6 +80,11 @@ json ReadExportConfig(const std::string& dir) {
   };
   if (a.is_discarded() || !a.is_object()) throw std::invalid_argument(path + ": not JSON");
   if (a.value("format", "") != "hrm-export") throw bad("format", "expected \"hrm-export\"");
+  if (a.value("format_version", 0) == 1)
+    throw bad("format_version",
+              "1 is an export by an older hrm (tokenizer.json, encoder.json, "
+              "vocab.bpe); this hrm reads version " +
+                  std::to_string(kFormatVersion) + ": export the run again");
   if (a.value("format_version", 0) != kFormatVersion)
     throw bad("format_version", "this hrm reads version " + std::to_string(kFormatVersion));
   if (!a.contains("model") || !a["model"].is_string()) throw bad("model", "missing");
@@ -87,6 +100,39 @@ json ReadExportConfig(const std::string& dir) {
 
 void CopyFile(const fs::path& from, const fs::path& to) {
   WriteFileAtomic(to.string(), ReadFile(from.string()));
+}
+
+// Checks the export's tokenizer files against config.json's `tokenizer`:
+// hrm_tokenizer.json says the same, and a gpt2 export carries GPT-2's own
+// vocab.json and merges.txt (hrm's gpt2 tokenizer is GPT-2's; it cannot use
+// another vocabulary). Errors name the file.
+void CheckExportTokenizer(const std::string& dir, const json& a) {
+  const fs::path path = fs::path(dir) / kTokenizerFile;
+  if (!fs::is_regular_file(path))
+    throw std::invalid_argument(path.string() + ": missing (every hrm export has it)");
+  const json tok = json::parse(ReadFile(path.string()), nullptr, false);
+  if (tok.is_discarded() || !tok.is_object())
+    throw std::invalid_argument(path.string() + ": not a JSON object");
+  for (const char* k : {"type", "vocab_size", "eot_id"})
+    if (tok.value(k, json()) != a["tokenizer"].value(k, json()))
+      throw std::invalid_argument(path.string() + ": " + k + " " + tok.value(k, json()).dump() +
+                                  " does not match config.json's tokenizer." + k + " " +
+                                  a["tokenizer"].value(k, json()).dump());
+  const std::string type = tok["type"];
+  if (type == "byte") return;
+  if (type != "gpt2")
+    throw std::invalid_argument(path.string() + ": type: hrm reads byte or gpt2, got " + type);
+  for (const auto& [ours, theirs] : kGpt2Files) {
+    const fs::path file = fs::path(dir) / theirs;
+    if (!fs::is_regular_file(file))
+      throw std::invalid_argument(file.string() + ": missing (a gpt2 export carries GPT-2's " +
+                                  "vocab.json and merges.txt)");
+    const fs::path gpt2 = fs::path(Gpt2VocabDir()) / ours;
+    if (ReadFile(file.string()) != ReadFile(gpt2.string()))
+      throw std::invalid_argument(file.string() + ": differs from GPT-2's " + gpt2.string() +
+                                  "; hrm's gpt2 tokenizer is GPT-2's own and reads no other "
+                                  "vocabulary");
+  }
 }
 
 }  // namespace
@@ -119,11 +165,20 @@ int ExportMain(const ExportArgs& args) {
                 {"vocab_size", r.tokenizer->vocab_size()},
                 {"eot_id", r.tokenizer->eot_id()}};
     if (r.tokenizer->name() == "gpt2") {
-      for (const char* f : {"encoder.json", "vocab.bpe"})
-        CopyFile(fs::path(Gpt2VocabDir()) / f, out / f);
-      tok["files"] = {"encoder.json", "vocab.bpe"};
+      for (const auto& [ours, theirs] : kGpt2Files)
+        CopyFile(fs::path(Gpt2VocabDir()) / ours, out / theirs);
+      tok["files"] = {"vocab.json", "merges.txt"};
+      // What AutoTokenizer needs to pick GPT-2's tokenizer class for them.
+      WriteFileAtomic((out / "tokenizer_config.json").string(),
+                      json{{"tokenizer_class", "GPT2Tokenizer"},
+                           {"bos_token", "<|endoftext|>"},
+                           {"eos_token", "<|endoftext|>"},
+                           {"unk_token", "<|endoftext|>"},
+                           {"model_max_length", r.config["seq"]}}
+                              .dump(2) +
+                          "\n");
     }
-    WriteFileAtomic((out / "tokenizer.json").string(), tok.dump(2) + "\n");
+    WriteFileAtomic((out / kTokenizerFile).string(), tok.dump(2) + "\n");
 
     json a = ArchitectureOf(r.config);
     a["dtype"] = args.dtype == "bf16" ? "bfloat16" : "float32";
@@ -144,6 +199,7 @@ int ImportMain(const ImportArgs& args) {
   const fs::path dir(args.run_dir);
   try {
     json a = ReadExportConfig(args.export_dir);
+    CheckExportTokenizer(args.export_dir, a);
     const std::string weights = (fs::path(args.export_dir) / "model.safetensors").string();
     if (fs::exists(dir / "config.json"))
       throw std::invalid_argument((dir / "config.json").string() +
@@ -160,7 +216,6 @@ int ImportMain(const ImportArgs& args) {
     torch::manual_seed(0);
     LanguageModel model = MakeModel(ModelOptions::FromConfig(config));
     LoadModelTensors(*model, LoadSafetensors(weights).tensors, weights);
-    if (a["tokenizer"]["type"] == "gpt2") MakeTokenizer("gpt2");  // its files are here
 
     fs::create_directories(dir);
     CopyFile(weights, init);

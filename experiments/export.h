@@ -15,10 +15,13 @@ struct ExportArgs {
   long long step = -1;         // checkpoint to export; -1 = newest
 };
 
-// Writes OUT/model.safetensors, OUT/config.json (format "hrm-export" v1:
+// Writes OUT/model.safetensors, OUT/config.json (format "hrm-export" v2:
 // every architectural field, tokenizer, source run) and the tokenizer's
-// files (tokenizer.json; GPT-2's encoder.json and vocab.bpe). Returns an
-// ExitCode; errors name the run or file and leave OUT without a config.json.
+// files: hrm_tokenizer.json (hrm's description: type, vocab_size, eot_id,
+// files) and, for GPT-2, Hugging Face's vocab.json and merges.txt (GPT-2's
+// encoder.json and vocab.bpe, byte for byte) with a tokenizer_config.json.
+// Returns an ExitCode; errors name the run or file and leave OUT without a
+// config.json.
 int ExportMain(const ExportArgs& args);
 
 struct ImportArgs {
@@ -30,7 +33,8 @@ struct ImportArgs {
 // Turns an export into a run directory that `hrm generate` reads and
 // `hrm train --run-dir D` fine-tunes: D/init.safetensors (the weights, as
 // exported) and D/config.json with init_from pointing at it. Validates the
-// whole export first; nothing is written on bad input (exit 2).
+// whole export first (config, tokenizer files, weights); nothing is written on
+// bad input (exit 2).
 int ImportMain(const ImportArgs& args);
 
 }  // namespace hrm

@@ -114,8 +114,10 @@ int ReproduceMain(const ReproduceArgs& args) {
       std::cerr << "warning: " << what << " differs: the run recorded " << Show(was)
                 << ", this build has " << Show(is) << "\n";
   };
+  // `now` is this binary's own commit, stamped when it was built.
   warn("git commit", recorded.value("git_commit", json()), now["git_commit"]);
-  if (now["git_dirty"] == true) std::cerr << "warning: this working tree has uncommitted changes\n";
+  if (now["git_dirty"] == true)
+    std::cerr << "warning: this hrm was built from a tree with uncommitted changes\n";
   warn("libtorch", recorded.value("libtorch", json()), now["libtorch"]);
   if (meta.empty())
     std::cerr << "warning: the run's data (" << run.value("data_dir", "?")

@@ -1,10 +1,12 @@
 #include "report/curves_svg.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 
+#include "base/text_width.h"
 #include "report/table.h"
 
 namespace hrm {
@@ -23,21 +25,11 @@ double NiceStep(double range, int parts) {
   return 10 * mag;
 }
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", std::abs(v) < 1e-12 ? 0.0 : v);
-  return buf;
-}
+std::string Num(double v) { return fmt::format("{:.6g}", std::abs(v) < 1e-12 ? 0.0 : v); }
 
 std::string Tick(double v, double step) {
   if (step >= 1000 && std::fmod(v, 1000) == 0) return Num(v / 1000) + "k";
   return Num(v);
-}
-
-std::string Fixed(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
 }
 
 }  // namespace
@@ -72,36 +64,43 @@ std::string RenderCurvesSvg(const CurveChart& chart, int width, int height) {
   auto Y = [&](double y) { return top + ph * (1 - (y - ymin) / (ymax - ymin)); };
 
   const std::string clip = "clip-" + chart.id;
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
-                    std::to_string(width) + " " + std::to_string(height) + "\" width=\"" +
-                    std::to_string(width) + "\" height=\"" + std::to_string(height) +
-                    "\" role=\"img\" font-family=\"sans-serif\" font-size=\"12\">\n";
-  svg += "<title>" + HtmlEscape(chart.title) + "</title>\n";
-  svg += "<defs><clipPath id=\"" + HtmlEscape(clip) + "\"><rect x=\"" + Fixed(left) + "\" y=\"" +
-         Fixed(top) + "\" width=\"" + Fixed(pw) + "\" height=\"" + Fixed(ph) +
-         "\"/></clipPath></defs>\n";
+  std::string svg = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {1}\" width=\"{0}\" "
+      "height=\"{1}\" role=\"img\" font-family=\"sans-serif\" font-size=\"12\">\n",
+      width, height);
+  svg += fmt::format("<title>{}</title>\n", HtmlEscape(chart.title));
+  svg += fmt::format(
+      "<defs><clipPath id=\"{}\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" "
+      "height=\"{:.1f}\"/></clipPath></defs>\n",
+      HtmlEscape(clip), left, top, pw, ph);
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n";
-  svg += "<text x=\"" + Fixed(left) + "\" y=\"20\" font-size=\"14\" font-weight=\"600\">" +
-         HtmlEscape(chart.title) + "</text>\n";
+  svg += fmt::format(
+      "<text x=\"{:.1f}\" y=\"20\" font-size=\"14\" font-weight=\"600\">{}</text>\n", left,
+      HtmlEscape(chart.title));
 
   for (double y = ymin; y <= ymax + ystep / 2; y += ystep) {
-    svg += "<line x1=\"" + Fixed(left) + "\" x2=\"" + Fixed(left + pw) + "\" y1=\"" + Fixed(Y(y)) +
-           "\" y2=\"" + Fixed(Y(y)) + "\" stroke=\"#e6e6e6\"/>";
-    svg += "<text x=\"" + Fixed(left - 6) + "\" y=\"" + Fixed(Y(y) + 4) +
-           "\" text-anchor=\"end\">" + Num(y) + "</text>\n";
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e6e6e6\"/>",
+        left, left + pw, Y(y), Y(y));
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
+                       left - 6, Y(y) + 4, Num(y));
   }
   for (double x = 0; x <= xend + xstep / 2; x += xstep) {
-    svg += "<line x1=\"" + Fixed(X(x)) + "\" x2=\"" + Fixed(X(x)) + "\" y1=\"" + Fixed(top + ph) +
-           "\" y2=\"" + Fixed(top + ph + 5) + "\" stroke=\"#555\"/>";
-    svg += "<text x=\"" + Fixed(X(x)) + "\" y=\"" + Fixed(top + ph + 18) +
-           "\" text-anchor=\"middle\">" + Tick(x, xstep) + "</text>\n";
+    svg += fmt::format(
+        "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#555\"/>", X(x),
+        X(x), top + ph, top + ph + 5);
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
+                       X(x), top + ph + 18, Tick(x, xstep));
   }
-  svg += "<rect x=\"" + Fixed(left) + "\" y=\"" + Fixed(top) + "\" width=\"" + Fixed(pw) +
-         "\" height=\"" + Fixed(ph) + "\" fill=\"none\" stroke=\"#555\"/>\n";
-  svg += "<text x=\"" + Fixed(left + pw / 2) + "\" y=\"" + Fixed(height - 8.0) +
-         "\" text-anchor=\"middle\">" + HtmlEscape(chart.x_label) + "</text>\n";
-  svg += "<text transform=\"translate(16 " + Fixed(top + ph / 2) +
-         ") rotate(-90)\" text-anchor=\"middle\">" + HtmlEscape(chart.y_label) + "</text>\n";
+  svg += fmt::format(
+      "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
+      "stroke=\"#555\"/>\n",
+      left, top, pw, ph);
+  svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
+                     left + pw / 2, height - 8.0, HtmlEscape(chart.x_label));
+  svg += fmt::format(
+      "<text transform=\"translate(16 {:.1f}) rotate(-90)\" text-anchor=\"middle\">{}</text>\n",
+      top + ph / 2, HtmlEscape(chart.y_label));
 
   // Legend rows that fit beside the plot; the last one says how many more when not all do.
   const size_t capacity = size_t(std::max(2.0, (ph - 10) / 18));
@@ -110,37 +109,34 @@ std::string RenderCurvesSvg(const CurveChart& chart, int width, int height) {
     const auto& s = chart.series[i];
     const std::string color = kPalette[i % std::size(kPalette)];
     const std::string dash = kDashes[(i / std::size(kPalette)) % std::size(kDashes)];
-    const std::string style = "fill=\"none\" stroke=\"" + color + "\" stroke-width=\"1.8\"" +
-                              (dash.empty() ? "" : " stroke-dasharray=\"" + dash + "\"");
+    const std::string style =
+        fmt::format("fill=\"none\" stroke=\"{}\" stroke-width=\"1.8\"{}", color,
+                    dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", dash));
     std::string pts;
     for (const auto& [x, y] : s.points)
-      if (std::isfinite(x) && std::isfinite(y)) pts += Fixed(X(x)) + "," + Fixed(Y(y)) + " ";
+      if (std::isfinite(x) && std::isfinite(y)) pts += fmt::format("{:.1f},{:.1f} ", X(x), Y(y));
     if (!pts.empty()) {
       pts.pop_back();
-      svg += "<polyline clip-path=\"url(#" + HtmlEscape(clip) + ")\" " + style + " points=\"" +
-             pts + "\"><title>" + HtmlEscape(s.label) + "</title></polyline>\n";
+      svg += fmt::format(
+          "<polyline clip-path=\"url(#{})\" {} points=\"{}\"><title>{}</title></polyline>\n",
+          HtmlEscape(clip), style, pts, HtmlEscape(s.label));
     }
     if (i < legend_rows) {
       const double ly = top + 8 + 18.0 * double(i);
       const double lx = left + pw + 14;
-      std::string label = s.label;
-      if (label.size() > 30) {
-        size_t cut = 29;
-        while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;
-        label = label.substr(0, cut) + "…";
-      }
-      svg += "<line x1=\"" + Fixed(lx) + "\" x2=\"" + Fixed(lx + 22) + "\" y1=\"" + Fixed(ly) +
-             "\" y2=\"" + Fixed(ly) + "\" " + style + "/><text x=\"" + Fixed(lx + 28) + "\" y=\"" +
-             Fixed(ly + 4) + "\">" + HtmlEscape(label) + "</text>\n";
+      svg += fmt::format(
+          "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" {}/><text x=\"{:.1f}\" "
+          "y=\"{:.1f}\">{}</text>\n",
+          lx, lx + 22, ly, ly, style, lx + 28, ly + 4, HtmlEscape(Ellipsize(s.label, 30)));
     } else if (i == legend_rows) {
-      svg += "<text x=\"" + Fixed(left + pw + 14) + "\" y=\"" +
-             Fixed(top + 12 + 18.0 * double(i)) + "\">+" +
-             std::to_string(chart.series.size() - legend_rows) + " more</text>\n";
+      svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">+{} more</text>\n", left + pw + 14,
+                         top + 12 + 18.0 * double(i), chart.series.size() - legend_rows);
     }
   }
   if (!any)
-    svg += "<text x=\"" + Fixed(left + pw / 2) + "\" y=\"" + Fixed(top + ph / 2) +
-           "\" text-anchor=\"middle\" fill=\"#888\">no data yet</text>\n";
+    svg += fmt::format(
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"#888\">no data yet</text>\n",
+        left + pw / 2, top + ph / 2);
   return svg + "</svg>\n";
 }
 

@@ -1,5 +1,7 @@
 #include "report/figures.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <map>
@@ -66,7 +68,7 @@ Figure BuildFigure(const FigureSpec& spec, StoreReader& store) {
   for (size_t p = 0; p < spec.panels.size(); ++p) {
     const FigurePanel& panel = spec.panels[p];
     CurveChart chart;
-    chart.id = spec.name + "-" + std::to_string(p + 1);
+    chart.id = fmt::format("{}-{}", spec.name, p + 1);
     chart.title = panel.title;
     const SweepRecord* sweep = store.FindSweep(panel.sweep);
     const std::string note = SweepNote(panel.sweep, sweep);
@@ -101,21 +103,21 @@ Figure BuildFigure(const FigureSpec& spec, StoreReader& store) {
 
 std::string FigureSvg(const Figure& figure) {
   const int total = kHeight * int(figure.svgs.size());
-  std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
-                    std::to_string(kWidth) + " " + std::to_string(total) + "\" width=\"" +
-                    std::to_string(kWidth) + "\" height=\"" + std::to_string(total) + "\">\n";
-  out += "<title>" + HtmlEscape(figure.title) + "</title>\n";
+  std::string out = fmt::format(
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {0} {1}\" width=\"{0}\" "
+      "height=\"{1}\">\n<title>{2}</title>\n",
+      kWidth, total, HtmlEscape(figure.title));
   for (size_t i = 0; i < figure.svgs.size(); ++i) {
     // Each panel is a complete <svg>; placed by its y attribute.
-    out += "<svg y=\"" + std::to_string(kHeight * int(i)) + "\"" + figure.svgs[i].substr(4);
+    out += fmt::format("<svg y=\"{}\"{}", kHeight * int(i), figure.svgs[i].substr(4));
   }
   return out + "</svg>\n";
 }
 
 std::string FigureHtmlSection(const Figure& figure) {
-  std::string out = "<section id=\"" + HtmlEscape(figure.name) + "\">\n<h2>" +
-                    HtmlEscape(figure.title) + "</h2>\n<p class=\"caption\">" +
-                    HtmlEscape(figure.caption) + "</p>\n";
+  std::string out = fmt::format("<section id=\"{}\">\n<h2>{}</h2>\n<p class=\"caption\">{}</p>\n",
+                                HtmlEscape(figure.name), HtmlEscape(figure.title),
+                                HtmlEscape(figure.caption));
   for (const auto& svg : figure.svgs) out += "<figure>\n" + svg + "</figure>\n";
   out += "<ul class=\"notes\">\n";
   for (const auto& note : figure.notes) out += "<li>" + HtmlEscape(note) + "</li>\n";

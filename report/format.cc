@@ -1,7 +1,8 @@
 #include "report/format.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
-#include <cstdio>
 
 namespace hrm {
 
@@ -13,9 +14,7 @@ std::string FormatFixed(double v, int decimals) {
   // up, as the paper's numbers were rounded.
   const double units = std::floor(std::abs(v) * scale + 0.5 + 1e-9);
   const double rounded = (v < 0 && units != 0 ? -units : units) / scale;
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, rounded);
-  return buf;
+  return fmt::format("{:.{}f}", rounded, decimals);
 }
 
 std::string FormatSigned(double v, int decimals) {
@@ -37,11 +36,7 @@ std::string FormatCount(int64_t n) {
 std::string FormatScalar(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_number_integer() || v.is_boolean()) return v.dump();
-  if (v.is_number_float()) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v.get<double>());
-    return buf;
-  }
+  if (v.is_number_float()) return fmt::format("{:g}", v.get<double>());
   if (v.is_null()) return "—";
   return v.dump();
 }
@@ -78,13 +73,6 @@ std::string DescribeModel(const json& config) {
   if (model == "unitf") return FillTemplate("UniTF M={M}", config) + d;
   if (model == "hrm") return FillTemplate("HRM N={N},T={T}", config) + d;
   return model + d;
-}
-
-size_t DisplayWidth(const std::string& utf8) {
-  size_t n = 0;
-  for (unsigned char c : utf8)
-    if ((c & 0xC0) != 0x80) ++n;  // count lead bytes, not continuations
-  return n;
 }
 
 }  // namespace hrm

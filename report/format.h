@@ -33,7 +33,4 @@ std::string FillTemplate(const std::string& tmpl, const json& config,
 // "HRM N=2,T=4 d=64", "Transformer L=4 d=64", "UniTF M=12 d=64".
 std::string DescribeModel(const json& config);
 
-// Number of characters a UTF-8 string shows in a terminal (code points).
-size_t DisplayWidth(const std::string& utf8);
-
 }  // namespace hrm

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/config.h"
+#include "base/text_width.h"
 #include "report/format.h"
 #include "report/html_page.h"
 
@@ -16,9 +18,7 @@ bool HasSections(const Table& t) {
 std::string Cell(const TableRow& r, size_t i) { return i < r.cells.size() ? r.cells[i] : ""; }
 
 std::string Pad(const std::string& s, size_t width, bool left) {
-  const size_t w = DisplayWidth(s);
-  const std::string fill(width > w ? width - w : 0, ' ');
-  return left ? s + fill : fill + s;
+  return left ? PadRight(s, width) : PadLeft(s, width);
 }
 
 std::string MdEscape(std::string s) {
@@ -79,6 +79,7 @@ std::optional<Format> ParseFormat(const std::string& name) {
   if (name == "csv") return Format::kCsv;
   if (name == "tex") return Format::kTex;
   if (name == "html") return Format::kHtml;
+  if (name == "json") return Format::kJson;
   return std::nullopt;
 }
 
@@ -100,12 +101,12 @@ std::string HtmlEscape(const std::string& s) {
 std::string RenderMarkdown(const Table& t) {
   const size_t n = t.headers.size();
   std::vector<size_t> width(n, 3);  // "---" is the narrowest rule markdown allows
-  for (size_t i = 0; i < n; ++i) width[i] = std::max(width[i], DisplayWidth(MdEscape(t.headers[i])));
+  for (size_t i = 0; i < n; ++i) width[i] = std::max(width[i], CodePoints(MdEscape(t.headers[i])));
   for (const auto& r : t.rows)
     for (size_t i = 0; i < n && !r.section; ++i)
-      width[i] = std::max(width[i], DisplayWidth(MdEscape(Cell(r, i))));
+      width[i] = std::max(width[i], CodePoints(MdEscape(Cell(r, i))));
   for (const auto& r : t.rows)
-    if (r.section) width[0] = std::max(width[0], DisplayWidth(MdEscape("*" + Cell(r, 0) + "*")));
+    if (r.section) width[0] = std::max(width[0], CodePoints(MdEscape("*" + Cell(r, 0) + "*")));
 
   auto line = [&](auto cell_of) {
     std::string s = "|";
@@ -224,12 +225,29 @@ std::string RenderHtmlSection(const Table& t) {
   return out + "</section>\n";
 }
 
+std::string RenderJson(const Table& t) {
+  json rows = json::array();
+  json section = nullptr;
+  for (const auto& r : t.rows) {
+    if (r.section)
+      section = Cell(r, 0);
+    else
+      rows.push_back({{"section", section}, {"cells", r.cells}});
+  }
+  return json{{"name", t.name},         {"title", t.title},         {"caption", t.caption},
+              {"headers", t.headers},   {"published", t.published}, {"rows", rows},
+              {"notes", t.notes}}
+             .dump(2) +
+         "\n";
+}
+
 std::string Render(const Table& t, Format format) {
   switch (format) {
     case Format::kMarkdown: return RenderMarkdown(t);
     case Format::kCsv: return RenderCsv(t);
     case Format::kTex: return RenderTex(t);
     case Format::kHtml: return HtmlDocument(t.title, RenderHtmlSection(t));
+    case Format::kJson: return RenderJson(t);
   }
   return "";
 }

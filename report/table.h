@@ -25,9 +25,9 @@ struct Table {
   std::vector<std::string> notes;  // footnotes: markers, data source, paper remarks
 };
 
-enum class Format { kMarkdown, kCsv, kTex, kHtml };
+enum class Format { kMarkdown, kCsv, kTex, kHtml, kJson };
 
-// "md", "csv", "tex", "html" -> Format; anything else -> nullopt.
+// "md", "csv", "tex", "html", "json" -> Format; anything else -> nullopt.
 std::optional<Format> ParseFormat(const std::string& name);
 
 // Title, caption, a pipe table padded to align in a terminal (first column
@@ -45,6 +45,11 @@ std::string RenderTex(const Table& t);
 // A <section id=NAME> with the title, caption, <table> and notes; the
 // styles are in HtmlDocument (report/html_page.h).
 std::string RenderHtmlSection(const Table& t);
+
+// For programs: {"name", "title", "caption", "headers", "published", "rows":
+// [{"section": the row's section or null, "cells": [...]}], "notes"}, one
+// JSON document ending in a newline.
+std::string RenderJson(const Table& t);
 
 // The table in `format`; kHtml gives a complete, self-contained page.
 std::string Render(const Table& t, Format format);

@@ -1,12 +1,13 @@
 // Subcommands of the `hrm` binary. Each area registers its own commands on the
-// CLI11 app; a command's callback stores its exit code in *rc.
+// CLI11 app; a command's callback stores its exit code in *rc, through Guard
+// (runner/cli_errors.h), which maps failures to exit codes in one place.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
-#include <iostream>
-
 #include "base/exit_code.h"
+#include "runner/cli_errors.h"
+#include "runner/cli_run.h"
 
 namespace hrm {
 
@@ -19,18 +20,5 @@ void RegisterModelCommands(CLI::App& app, int* rc);    // generate, export, impo
                                                        //                     (runner/cli_model.cc)
 void RegisterReportCommands(CLI::App& app, int* rc);   // report              (runner/cli_report.cc)
 void RegisterSweepCommands(CLI::App& app, int* rc);    // sweep, status, show (runner/cli_sweep.cc)
-
-// Runs a command's body, which returns its exit code; an exception is a
-// message "hrm CMD: what" and exit code 2, since what a command reads (a
-// store, a run id, a file) is the user's input.
-template <typename F>
-void Guard(const char* cmd, int* rc, F body) {
-  try {
-    *rc = body();
-  } catch (const std::exception& e) {
-    std::cerr << "hrm " << cmd << ": " << e.what() << "\n";
-    *rc = kExitUsage;
-  }
-}
 
 }  // namespace hrm

@@ -1,6 +1,7 @@
 // `hrm config` (the key table) and `hrm params` (the parameter count of a
 // resolved config). Torch-free: counts come from base/param_count.
-#include <cstdio>
+#include <fmt/format.h>
+
 #include <iostream>
 #include <memory>
 #include <string>
@@ -39,16 +40,19 @@ json KeyTableJson() {
   return keys;
 }
 
-void PrintKeyTable() {
-  std::printf("%-20s %-7s %-10s %-3s %s\n", "key", "type", "default", "id", "doc");
+std::string KeyTable() {
+  auto row = [](const std::string& key, const std::string& type, const std::string& def,
+                const std::string& id, const std::string& doc) {
+    return fmt::format("{:<20} {:<7} {:<10} {:<3} {}\n", key, type, def, id, doc);
+  };
+  std::string out = row("key", "type", "default", "id", "doc");
   for (const KeySpec& k : ConfigKeys()) {
     std::string def = k.default_value.is_null()     ? "(derived)"
                       : k.default_value.is_string() ? k.default_value.get<std::string>()
                                                     : k.default_value.dump();
-    std::printf("%-20s %-7s %-10s %-3s %s\n", k.name, TypeName(k.type), def.c_str(),
-                k.identity ? "yes" : "no", k.doc);
+    out += row(k.name, TypeName(k.type), def, k.identity ? "yes" : "no", k.doc);
   }
-  std::printf("\nid = identity key: it enters the run id (changes the numbers a run produces).\n");
+  return out + "\nid = identity key: it enters the run id (changes the numbers a run produces).\n";
 }
 
 // The resolved model fields and the count, as `hrm params --json` prints them.
@@ -70,26 +74,23 @@ json ParamsJson(const json& resolved, const ParamCount& pc) {
   return out;
 }
 
-std::string Millions(int64_t n) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%lld (%.2fM)", static_cast<long long>(n), n / 1e6);
-  return buf;
-}
+std::string Millions(int64_t n) { return fmt::format("{} ({:.2f}M)", n, n / 1e6); }
 
-void PrintParams(const json& resolved, const ParamCount& pc) {
+std::string ParamsText(const json& resolved, const ParamCount& pc) {
   std::string shape;
   for (const char* key : {"d", "heads", "L", "N", "T", "M", "K", "S"})
     if (resolved.contains(key))
-      shape += std::string(shape.empty() ? "" : " ") + key + "=" + resolved[key].dump();
-  std::printf("model       %s (%s, vocab=%lld)\n", resolved["model"].get<std::string>().c_str(),
-              shape.c_str(), static_cast<long long>(pc.vocab));
-  std::printf("params      %s\n", Millions(pc.params).c_str());
-  std::printf("  embedding %s  (tied head)\n", Millions(pc.embedding).c_str());
-  std::printf("  blocks    %s  (%lld x %lld)\n", Millions(pc.block_params).c_str(),
-              static_cast<long long>(pc.blocks), static_cast<long long>(pc.per_block));
-  std::printf("  norms     %s\n", Millions(pc.norms).c_str());
-  if (pc.hrm_extras) std::printf("  hrm gates %s\n", Millions(pc.hrm_extras).c_str());
-  std::printf("bytes       bf16 %.3f GB, fp32 %.3f GB\n", pc.bytes_bf16 / 1e9, pc.bytes_fp32 / 1e9);
+      shape += fmt::format("{}{}={}", shape.empty() ? "" : " ", key, resolved[key].dump());
+  std::string out = fmt::format("model       {} ({}, vocab={})\n",
+                                resolved["model"].get<std::string>(), shape, pc.vocab);
+  out += fmt::format("params      {}\n", Millions(pc.params));
+  out += fmt::format("  embedding {}  (tied head)\n", Millions(pc.embedding));
+  out += fmt::format("  blocks    {}  ({} x {})\n", Millions(pc.block_params), pc.blocks,
+                     pc.per_block);
+  out += fmt::format("  norms     {}\n", Millions(pc.norms));
+  if (pc.hrm_extras) out += fmt::format("  hrm gates {}\n", Millions(pc.hrm_extras));
+  return out + fmt::format("bytes       bf16 {:.3f} GB, fp32 {:.3f} GB\n", pc.bytes_bf16 / 1e9,
+                           pc.bytes_fp32 / 1e9);
 }
 
 struct ParamsArgs {
@@ -99,20 +100,13 @@ struct ParamsArgs {
 };
 
 int ParamsMain(const ParamsArgs& args) {
-  json resolved;
-  try {
+  const json resolved = AsUsage([&] {  // ConfigError, or a YAML error naming file and line
     json given = args.config_path.empty() ? json::object() : ReadConfigYaml(args.config_path);
     ApplyOverrides(given, args.sets);
-    resolved = ResolveConfig(given);
-  } catch (const std::exception& e) {  // ConfigError, or a YAML error naming file and line
-    std::cerr << "hrm params: " << e.what() << "\n";
-    return kExitUsage;
-  }
+    return ResolveConfig(given);
+  });
   const ParamCount pc = CountParams(resolved);
-  if (args.as_json)
-    std::cout << ParamsJson(resolved, pc).dump() << "\n";
-  else
-    PrintParams(resolved, pc);
+  std::cout << (args.as_json ? ParamsJson(resolved, pc).dump() + "\n" : ParamsText(resolved, pc));
   return kExitOk;
 }
 
@@ -123,11 +117,8 @@ void RegisterConfigCommands(CLI::App& app, int* rc) {
   CLI::App* config = app.add_subcommand("config", "list every config key: type, default, doc");
   config->add_flag("--json", *as_json, "print the key table as JSON");
   config->callback([as_json, rc] {
-    if (*as_json)
-      std::cout << KeyTableJson().dump(2) << "\n";
-    else
-      PrintKeyTable();
-    *rc = kExitOk;
+    Guard("config", rc,
+          [&] { std::cout << (*as_json ? KeyTableJson().dump(2) + "\n" : KeyTable()); });
   });
 
   auto args = std::make_shared<ParamsArgs>();
@@ -136,7 +127,7 @@ void RegisterConfigCommands(CLI::App& app, int* rc) {
   params->add_option("--config", args->config_path, "YAML file of key: value");
   params->add_option("--set", args->sets, "key=value override (repeatable)");
   params->add_flag("--json", args->as_json, "print one JSON object");
-  params->callback([args, rc] { *rc = ParamsMain(*args); });
+  params->callback([args, rc] { Guard("params", rc, [&] { return ParamsMain(*args); }); });
 }
 
 }  // namespace hrm

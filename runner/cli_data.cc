@@ -1,10 +1,11 @@
 // `hrm prepare`, `hrm tokenize`, `hrm detokenize`: nanoGPT token files from
 // text, and the tokenizers by hand.
+#include <fmt/format.h>
+
 #include <iostream>
 #include <iterator>
 #include <memory>
 #include <sstream>
-#include <stdexcept>
 
 #include "base/atomic_file.h"
 #include "base/builtin_corpus.h"
@@ -18,25 +19,6 @@ namespace {
 std::string ReadInput(const std::string& file) {
   if (file != "-") return ReadFile(file);
   return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-}
-
-// Runs body, turning exceptions into a message on stderr and an exit code:
-// bad input (std::invalid_argument, std::out_of_range) is a usage error.
-template <typename F>
-void Guarded(const char* command, int* rc, F body) {
-  try {
-    body();
-    *rc = kExitOk;
-  } catch (const std::invalid_argument& e) {
-    std::cerr << "hrm " << command << ": " << e.what() << "\n";
-    *rc = kExitUsage;
-  } catch (const std::out_of_range& e) {
-    std::cerr << "hrm " << command << ": " << e.what() << "\n";
-    *rc = kExitUsage;
-  } catch (const std::exception& e) {
-    std::cerr << "hrm " << command << ": " << e.what() << "\n";
-    *rc = kExitError;
-  }
 }
 
 int ParseId(const std::string& word) {
@@ -54,7 +36,9 @@ int ParseId(const std::string& word) {
 }
 
 CLI::Option* AddTokenizerOption(CLI::App* cmd, std::string* name) {
-  return cmd->add_option("--tokenizer", *name, "gpt2 (GPT-2 BPE, vocab 50257) or byte (vocab 256)")
+  return cmd
+      ->add_option("--tokenizer", *name,
+                   "byte (vocab 256; the config's default) or gpt2 (GPT-2 BPE, vocab 50257)")
       ->check(CLI::IsMember({"gpt2", "byte"}))
       ->capture_default_str();
 }
@@ -63,7 +47,7 @@ CLI::Option* AddTokenizerOption(CLI::App* cmd, std::string* name) {
 
 void RegisterDataCommands(CLI::App& app, int* rc) {
   struct Options {
-    std::string tokenizer = "gpt2";
+    std::string tokenizer = "byte";  // the config's `tokenizer` default
     std::string input, out, file = "-";
     double val_fraction = 0.1;
   };
@@ -83,16 +67,17 @@ void RegisterDataCommands(CLI::App& app, int* rc) {
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   prepare->callback([o, rc] {
-    Guarded("prepare", rc, [&] {
+    Guard("prepare", rc, [&] {
       if (o->input.empty()) {
         std::cout << BuiltinDataDir(o->tokenizer) << "\n";
         return;
       }
       nlohmann::json meta =
           PrepareCorpus(*MakeTokenizer(o->tokenizer), o->input, o->out, o->val_fraction);
-      std::cout << "wrote " << o->out << ": " << meta["train_tokens"] << " train + "
-                << meta["val_tokens"] << " val tokens from " << meta["source"]["documents"]
-                << " documents (" << o->tokenizer << ", vocab " << meta["vocab_size"] << ")\n";
+      std::cout << fmt::format(
+          "wrote {}: {} train + {} val tokens from {} documents ({}, vocab {})\n", o->out,
+          meta["train_tokens"].dump(), meta["val_tokens"].dump(),
+          meta["source"]["documents"].dump(), o->tokenizer, meta["vocab_size"].dump());
     });
   });
 
@@ -101,7 +86,7 @@ void RegisterDataCommands(CLI::App& app, int* rc) {
   AddTokenizerOption(tokenize, &o->tokenizer);
   tokenize->add_option("file", o->file, "text file, or - for stdin")->capture_default_str();
   tokenize->callback([o, rc] {
-    Guarded("tokenize", rc, [&] {
+    Guard("tokenize", rc, [&] {
       std::vector<int> ids = MakeTokenizer(o->tokenizer)->Encode(ReadInput(o->file));
       std::string line;
       for (size_t i = 0; i < ids.size(); ++i) line += (i ? " " : "") + std::to_string(ids[i]);
@@ -114,7 +99,7 @@ void RegisterDataCommands(CLI::App& app, int* rc) {
   AddTokenizerOption(detokenize, &o->tokenizer);
   detokenize->add_option("file", o->file, "file of ids, or - for stdin")->capture_default_str();
   detokenize->callback([o, rc] {
-    Guarded("detokenize", rc, [&] {
+    Guard("detokenize", rc, [&] {
       std::istringstream in(ReadInput(o->file));
       std::vector<int> ids;
       for (std::string word; in >> word;) ids.push_back(ParseId(word));

@@ -24,7 +24,7 @@ struct FlopsArgs {
 
 int FlopsMain(const FlopsArgs& args) {
   std::vector<std::pair<std::string, json>> configs;  // label, resolved config
-  try {
+  AsUsage([&] {                                       // GridError, ConfigError, or a YAML error
     if (!args.grid_path.empty()) {
       for (const auto& run : ExpandGrid(LoadGrid(args.grid_path), args.profile, args.sets))
         configs.emplace_back(run.label, run.config);
@@ -33,10 +33,7 @@ int FlopsMain(const FlopsArgs& args) {
       ApplyOverrides(given, args.sets);
       configs.emplace_back("", ResolveConfig(given));
     }
-  } catch (const std::exception& e) {  // GridError, ConfigError, or a YAML error
-    std::cerr << "hrm flops: " << e.what() << "\n";
-    return kExitUsage;
-  }
+  });
   json all = json::array();
   for (const auto& [label, config] : configs) {
     const FlopCount f = CountTrainFlops(config);
@@ -64,7 +61,7 @@ void RegisterFlopsCommands(CLI::App& app, int* rc) {
   flops->add_option("--profile", args->profile, "the grid's scale profile")->needs(grid);
   flops->add_option("--set", args->sets, "key=value override (repeatable)");
   flops->add_flag("--json", args->as_json, "print JSON (an array for a grid)");
-  flops->callback([args, rc] { *rc = FlopsMain(*args); });
+  flops->callback([args, rc] { Guard("flops", rc, [&] { return FlopsMain(*args); }); });
 }
 
 }  // namespace hrm

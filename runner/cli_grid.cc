@@ -23,22 +23,10 @@ void RegisterGridCommands(CLI::App& app, int* rc) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_flag("--json", o->json, "print the runs as JSON (id, label, position, config)");
   cmd->callback([o, rc] {
-    try {
+    Guard("grid", rc, [&] {
       const std::vector<ExpandedRun> runs = ExpandGrid(LoadGrid(o->path), o->profile, o->sets);
-      if (o->json) {
-        json out = json::array();
-        for (const auto& r : runs)
-          out.push_back(
-              {{"id", r.id}, {"label", r.label}, {"position", r.position}, {"config", r.config}});
-        std::cout << out.dump(2) << "\n";
-      } else {
-        std::cout << DryRunTable(runs);
-      }
-      *rc = kExitOk;
-    } catch (const GridError& e) {
-      std::cerr << e.what() << "\n";
-      *rc = kExitUsage;
-    }
+      std::cout << (o->json ? ExpandedRunsJson(runs).dump(2) + "\n" : DryRunTable(runs));
+    });
   });
 }
 

@@ -109,4 +109,7 @@ std::string ShowValue(const json& value);
 // differs between runs, then the run count.
 std::string DryRunTable(const std::vector<ExpandedRun>& runs);
 
+// The expansion as JSON: an array of {id, label, position, config}.
+json ExpandedRunsJson(const std::vector<ExpandedRun>& runs);
+
 }  // namespace hrm

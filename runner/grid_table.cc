@@ -1,9 +1,10 @@
-// How expanded runs are shown: values, and the dry-run table.
-#include <algorithm>
-#include <cstdio>
-#include <set>
-#include <sstream>
+// How expanded runs are shown: values, the dry-run table and its JSON.
+#include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
+#include "base/text_width.h"
 #include "runner/grid.h"
 
 namespace hrm {
@@ -17,11 +18,7 @@ std::string Cell(const json& config, const std::string& key) {
 
 std::string ShowValue(const json& v) {
   if (v.is_string()) return v.get<std::string>();
-  if (v.is_number_float()) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v.get<double>());
-    return buf;
-  }
+  if (v.is_number_float()) return fmt::format("{:g}", v.get<double>());
   return v.dump();
 }
 
@@ -44,16 +41,21 @@ std::string DryRunTable(const std::vector<ExpandedRun>& runs) {
   }
   std::vector<size_t> width(columns.size(), 0);
   for (const auto& row : rows)
-    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
-  std::ostringstream out;
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], CodePoints(row[c]));
+  std::string out;
   for (const auto& row : rows) {
-    std::string line;
-    for (size_t c = 0; c < row.size(); ++c)
-      line += row[c] + (c + 1 < row.size() ? std::string(width[c] - row[c].size() + 2, ' ') : "");
-    out << line << "\n";
+    for (size_t c = 0; c + 1 < row.size(); ++c) out += PadRight(row[c], width[c] + 2);
+    out += row.back() + "\n";
   }
-  out << runs.size() << (runs.size() == 1 ? " run" : " runs") << "\n";
-  return out.str();
+  return out + fmt::format("{} {}\n", runs.size(), runs.size() == 1 ? "run" : "runs");
+}
+
+json ExpandedRunsJson(const std::vector<ExpandedRun>& runs) {
+  json out = json::array();
+  for (const auto& r : runs)
+    out.push_back(
+        {{"id", r.id}, {"label", r.label}, {"position", r.position}, {"config", r.config}});
+  return out;
 }
 
 }  // namespace hrm

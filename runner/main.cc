@@ -3,6 +3,7 @@
 
 #include <iostream>
 
+#include "experiments/provenance.h"
 #include "runner/cli.h"
 
 int main(int argc, char** argv) {
@@ -13,6 +14,13 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
   CLI::App app{"hrm: hierarchical vs flat iteration experiments"};
   app.require_subcommand(1);
+  app.footer(
+      "Exit codes: 0 done, 1 runtime error, 2 bad usage, config or grid (nothing written),\n"
+      "3 diverged, 130 interrupted after a checkpoint (the same command resumes).\n"
+      "HRM_STORE: the store used when --store is not given (else runs/hrm.db).");
+  // The version, commit and libraries of this binary (libtorch/CUDA facts come
+  // from experiments/, runner itself stays torch-free).
+  app.set_version_flag("--version", [] { return hrm::VersionText(); });
   int rc = hrm::kExitOk;
   hrm::RegisterConfigCommands(app, &rc);
   hrm::RegisterCoreCommands(app, &rc);

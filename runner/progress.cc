@@ -1,19 +1,19 @@
 #include "runner/progress.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <sstream>
+
+#include "base/text_width.h"
 
 namespace hrm {
 namespace {
 
 std::string Eta(double seconds) {
   if (seconds < 0) return "?";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%dh%02dm%02ds", int(seconds / 3600), int(seconds / 60) % 60,
-                int(seconds) % 60);
-  return buf;
+  return fmt::format("{}h{:02}m{:02}s", int(seconds / 3600), int(seconds / 60) % 60,
+                     int(seconds) % 60);
 }
 
 }  // namespace
@@ -27,7 +27,7 @@ Progress::Progress(std::string sweep, int total)
 
 std::string Progress::Render(const std::vector<RunSummary>& runs, bool final) const {
   int ended = 0, failed = 0, diverged = 0;
-  std::ostringstream running;
+  std::string running;
   for (const auto& r : runs) {
     if (r.status == RunStatus::kDone || r.status == RunStatus::kDiverged ||
         r.status == RunStatus::kFailed)
@@ -35,24 +35,20 @@ std::string Progress::Render(const std::vector<RunSummary>& runs, bool final) co
     failed += r.status == RunStatus::kFailed;
     diverged += r.status == RunStatus::kDiverged;
     if (r.status == RunStatus::kRunning && !final) {
-      char line[256];
-      std::snprintf(line, sizeof line, "  %-12s %-28.28s step %-7s val %s\n", r.run_id.c_str(),
-                    r.label.c_str(), r.step ? std::to_string(*r.step).c_str() : "-",
-                    r.last_val_ce ? std::to_string(*r.last_val_ce).substr(0, 6).c_str() : "-");
-      running << line;
+      // The label is cut in code points, never inside a character.
+      running += fmt::format("  {:<12} {} step {:<7} val {}\n", r.run_id, FitColumn(r.label, 28),
+                             r.step ? fmt::format("{}", *r.step) : "-",
+                             r.last_val_ce ? fmt::format("{:.4f}", *r.last_val_ce) : "-");
     }
   }
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const int finished_here = done_at_start_ >= 0 ? ended - done_at_start_ : 0;
-  const double eta =
-      finished_here > 0 ? elapsed / finished_here * double(total_ - ended) : -1.0;
-  std::ostringstream out;
-  out << sweep_ << ": " << ended << "/" << total_ << " ended";
-  if (failed) out << ", " << failed << " failed";
-  if (diverged) out << ", " << diverged << " diverged";
-  out << (final ? "" : " | ETA " + Eta(eta)) << "\n" << running.str();
-  return out.str();
+  const double eta = finished_here > 0 ? elapsed / finished_here * double(total_ - ended) : -1.0;
+  std::string out = fmt::format("{}: {}/{} ended", sweep_, ended, total_);
+  if (failed) out += fmt::format(", {} failed", failed);
+  if (diverged) out += fmt::format(", {} diverged", diverged);
+  return out + (final ? "" : " | ETA " + Eta(eta)) + "\n" + running;
 }
 
 void Progress::Update(const std::vector<RunSummary>& runs) {

@@ -4,6 +4,7 @@
 // ids); all that a finished task reports is in its run directory.
 #include "runner/slurm_backend.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -145,8 +146,8 @@ bool SlurmBackend::Reattach(const WorkerSpec& spec) {
   if (live == submitted_live_.end() || live->second.command != t.script) return false;
   t.state = live->second.state;
   t.run_dir = spec.run_dir;
-  std::cerr << "reattached run " << spec.run_id << " to SLURM task " << t.id() << " (" << t.state
-            << ")\n";
+  std::cerr << fmt::format("reattached run {} to SLURM task {} ({})\n", spec.run_id, t.id(),
+                           t.state);
   tasks_[spec.run_id] = t;
   return true;
 }
@@ -220,8 +221,8 @@ std::vector<WorkerExit> SlurmBackend::Submit() {
         continue;
       }
       WriteFileAtomic(a.map_path(), TaskMap(a, job_id).dump(2) + "\n");
-      std::cerr << "submitted " << a.script_path() << " as SLURM job " << job_id << " ("
-                << a.tasks.size() << " task" << (a.tasks.size() == 1 ? "" : "s") << ")\n";
+      std::cerr << fmt::format("submitted {} as SLURM job {} ({} task{})\n", a.script_path(),
+                               job_id, a.tasks.size(), a.tasks.size() == 1 ? "" : "s");
       for (size_t i = 0; i < a.tasks.size(); ++i)
         tasks_[a.tasks[i].run_id] =
             Task{a.tasks[i].run_id, a.tasks[i].run_dir, job_id, int(i), a.script_path(), ""};

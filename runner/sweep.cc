@@ -3,6 +3,7 @@
 // the run directories, so the loop itself can die at any point.
 #include "runner/sweep.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "base/file_lock.h"
 #include "base/run_dir.h"
 #include "base/sha256.h"
+#include "runner/cli_errors.h"
 #include "runner/grid.h"
 #include "runner/local_backend.h"
 #include "runner/progress.h"
@@ -61,14 +63,14 @@ void StopOrphanWorker(const std::string& run_dir) {
   pid_t pid = 0;
   if (std::sscanf(holder.c_str(), "pid %d", &pid) == 1 && pid > 0 &&
       holder.find(std::string("on host ") + host) != std::string::npos) {
-    std::cerr << "stopping orphaned worker (" << holder << ") of " << run_dir << "\n";
+    std::cerr << fmt::format("stopping orphaned worker ({}) of {}\n", holder, run_dir);
     ::kill(-pid, SIGKILL);
     ::kill(pid, SIGKILL);
   }
   for (int i = 0; i < 100 && FileLock::IsHeld(lock); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   if (FileLock::IsHeld(lock))
-    throw std::runtime_error(run_dir + " is still in use by " + holder);
+    throw std::runtime_error(fmt::format("{} is still in use by {}", run_dir, holder));
 }
 
 std::unique_ptr<Backend> MakeBackend(const SweepOptions& o, const std::string& sweep_dir) {
@@ -82,183 +84,221 @@ std::unique_ptr<Backend> MakeBackend(const SweepOptions& o, const std::string& s
     so.max_parallel = o.slots > 1 ? o.slots : 0;  // --slots N throttles each array to N tasks
     return std::make_unique<SlurmBackend>(so);
   }
-  throw std::runtime_error("--backend: expected local or slurm (got " + o.backend + ")");
+  throw UsageError(fmt::format("--backend: expected local or slurm (got {})", o.backend));
 }
 
-}  // namespace
-
-int SweepMain(const SweepOptions& o) {
-  std::vector<ExpandedRun> runs;
+// A grid expanded under the options' profile and overrides.
+struct Expansion {
   Grid grid;
-  try {
-    grid = LoadGrid(o.grid_path);
-    runs = ExpandGrid(grid, o.profile, o.sets);
-  } catch (const std::exception& e) {
-    std::cerr << "hrm sweep: " << e.what() << "\n";
-    return kExitUsage;
-  }
-  if (o.dry_run) {
-    std::cout << DryRunTable(runs);
-    return kExitOk;
-  }
+  std::vector<ExpandedRun> runs;
+};
 
-  const fs::path store_path = fs::absolute(o.store_path);
-  const fs::path runs_dir = o.runs_dir.empty() ? store_path.parent_path() / "runs" : fs::absolute(o.runs_dir);
-  std::unique_ptr<StoreLock> lock;
-  std::unique_ptr<RunStore> store;
-  try {
+Expansion ExpandSweep(const SweepOptions& o) {
+  Expansion x;
+  x.grid = LoadGrid(o.grid_path);
+  x.runs = ExpandGrid(x.grid, o.profile, o.sets);
+  return x;
+}
+
+int PrintDryRun(const std::vector<ExpandedRun>& runs, bool as_json) {
+  std::cout << (as_json ? ExpandedRunsJson(runs).dump(2) + "\n" : DryRunTable(runs));
+  return kExitOk;
+}
+
+// One invocation of a sweep: the locked store, the sweep's runs as recorded
+// there, and the backend that runs them. Everything that matters lives in
+// the store and the run directories, so this state can be lost at any time.
+class Sweep {
+ public:
+  // Takes the store's lock (StoreInUse if another runner has it), records
+  // the sweep and its runs, and makes the backend (UsageError if unknown).
+  Sweep(const SweepOptions& o, const Expansion& x) : o_(o) {
+    const fs::path store_path = fs::absolute(o.store_path);
+    const fs::path runs_dir =
+        o.runs_dir.empty() ? store_path.parent_path() / "runs" : fs::absolute(o.runs_dir);
     fs::create_directories(store_path.parent_path());
-    lock = StoreLock::Acquire(store_path.string());
-    store = RunStore::Open(store_path.string());
-  } catch (const std::exception& e) {
-    std::cerr << "hrm sweep: " << e.what() << "\n";
-    return kExitUsage;
+    lock_ = StoreLock::Acquire(store_path.string());
+    store_ = RunStore::Open(store_path.string());
+    store_path_ = store_path.string();
+    name_ = SweepName(x.grid, o.profile, o.sets);
+    sweep_id_ = store_->UpsertSweep(
+        {name_, fs::absolute(o.grid_path).string(), Sha256File(o.grid_path), o.profile, o.sets});
+    for (const auto& r : x.runs) {
+      RunStore::SweepEntry e;
+      e.run.id = r.id;
+      e.run.config = r.config;
+      e.run.kind = r.config.value("protocol", "train");
+      e.run.run_dir = (runs_dir / r.id).string();
+      e.label = r.label;
+      e.position = r.position;
+      entries_.push_back(std::move(e));
+    }
+    store_->AddRunsToSweep(sweep_id_, entries_);
+    backend_ = MakeBackend(o, (runs_dir / fmt::format("sweep-{}", sweep_id_)).string());
+    const int workers = o.gpus.empty() ? std::max(1, o.slots) : int(o.gpus.size());
+    threads_ = o.threads > 0 ? o.threads
+                             : std::max(1, int(std::thread::hardware_concurrency()) / workers);
+    char host[256] = {0};
+    ::gethostname(host, sizeof host - 1);
+    host_ = host;
   }
 
-  const std::string name = SweepName(grid, o.profile, o.sets);
-  const int64_t sweep_id = store->UpsertSweep(
-      {name, fs::absolute(o.grid_path).string(), Sha256File(o.grid_path), o.profile, o.sets});
-  std::vector<RunStore::SweepEntry> entries;
-  for (const auto& r : runs) {
-    RunStore::SweepEntry e;
-    e.run.id = r.id;
-    e.run.config = r.config;
-    e.run.kind = r.config.value("protocol", "train");
-    e.run.run_dir = (runs_dir / r.id).string();
-    e.label = r.label;
-    e.position = r.position;
-    entries.push_back(std::move(e));
+  // Catches up with whatever the previous runner left: logs it had not yet
+  // ingested, and rows it left 'running' (still live on SLURM: reattach;
+  // otherwise stop any orphaned worker and resume from its checkpoint).
+  void RecoverLeftovers() {
+    for (const auto& e : entries_) Ingest(e);
+    std::map<std::string, const RunStore::SweepEntry*> by_id;
+    for (const auto& e : entries_) by_id[e.run.id] = &e;
+    for (const auto& r : store_->RunsLeftRunning()) {
+      auto it = by_id.find(r.id);
+      if (it != by_id.end() && backend_->Reattach(Spec(*it->second))) {
+        running_[r.id] = it->second;
+        continue;
+      }
+      if (!r.run_dir.empty()) StopOrphanWorker(r.run_dir);
+      const std::string log = EventLogFileName(r.run_dir);
+      if (fs::exists(log)) IngestEvents(*store_, r.id, log);
+      auto now = store_->GetRun(r.id);
+      if (now && now->status == RunStatus::kRunning)
+        store_->SetRunStatus(r.id, RunStatus::kInterrupted, "runner stopped while running");
+    }
   }
-  store->AddRunsToSweep(sweep_id, entries);
 
-  std::unique_ptr<Backend> backend;
-  try {
-    backend = MakeBackend(o, (runs_dir / ("sweep-" + std::to_string(sweep_id))).string());
-  } catch (const std::exception& e) {
-    std::cerr << "hrm sweep: " << e.what() << "\n";
-    return kExitUsage;
+  // Queues every run that is neither finished nor running, and says so.
+  void QueueUnfinished() {
+    for (const auto& e : entries_) {
+      auto rec = store_->GetRun(e.run.id);
+      if (rec->status != RunStatus::kDone && rec->status != RunStatus::kDiverged &&
+          !running_.count(e.run.id))
+        queue_.push_back(&e);
+    }
+    std::cerr << fmt::format("sweep {}: {} runs, {} to run, store {}\n", name_, entries_.size(),
+                             queue_.size(), store_path_);
   }
-  const int workers = o.gpus.empty() ? std::max(1, o.slots) : int(o.gpus.size());
-  const int threads = o.threads > 0 ? o.threads
-                                    : std::max(1, int(std::thread::hardware_concurrency()) / workers);
-  auto spec_of = [&](const RunStore::SweepEntry& e) {
+
+  // The scheduling loop: start what fits, reap what ended, ingest what was
+  // written, redraw; until nothing is queued or running. The first Ctrl-C
+  // (or SIGTERM) asks workers to checkpoint, a second kills them.
+  int Run() {
+    Progress progress(name_, int(entries_.size()));
+    int seen_interrupts = 0;
+    while (!queue_.empty() || backend_->Running() > 0) {
+      if (g_interrupts > seen_interrupts) {
+        if (seen_interrupts == 0) {
+          std::cerr << "\ninterrupted: workers are writing checkpoints (Ctrl-C again to kill)\n";
+          backend_->StopAll();
+          queue_.clear();
+        } else {
+          backend_->KillAll();
+        }
+        seen_interrupts = g_interrupts;
+      }
+      while (!queue_.empty() && seen_interrupts == 0) {
+        const auto* e = queue_.front();
+        if (backend_->FreeSlots() < Spec(*e).ranks) break;
+        queue_.pop_front();
+        Start(*e);
+      }
+      for (const WorkerExit& x : backend_->Reap()) Settle(x, seen_interrupts > 0);
+      for (const auto& [id, e] : running_) Ingest(*e);
+      progress.Update(store_->RunSummaries(sweep_id_));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    progress.Finish(store_->RunSummaries(sweep_id_));
+    if (seen_interrupts > 0) return kExitInterrupted;
+    return any_failed_ ? kExitError : kExitOk;
+  }
+
+ private:
+  WorkerSpec Spec(const RunStore::SweepEntry& e) const {
     WorkerSpec spec;
     spec.run_id = e.run.id;
     spec.run_dir = e.run.run_dir;
-    spec.ranks = o.backend == "local" ? int(e.run.config.value("world_size", int64_t(1))) : 1;
+    spec.ranks = o_.backend == "local" ? int(e.run.config.value("world_size", int64_t(1))) : 1;
     spec.argv = {SelfExe(), "train", "--run-dir", e.run.run_dir, "--config",
-                 GivenConfigFileName(e.run.run_dir), "--set", "threads=" + std::to_string(threads)};
-    for (const auto& a : o.train_args) spec.argv.push_back(a);
+                 GivenConfigFileName(e.run.run_dir), "--set", fmt::format("threads={}", threads_)};
+    for (const auto& a : o_.train_args) spec.argv.push_back(a);
     return spec;
-  };
-  auto ingest = [&](const RunStore::SweepEntry& e) {
+  }
+
+  void Ingest(const RunStore::SweepEntry& e) {
     const std::string log = EventLogFileName(e.run.run_dir);
-    if (fs::exists(log)) IngestEvents(*store, e.run.id, log);
-  };
+    if (fs::exists(log)) IngestEvents(*store_, e.run.id, log);
+  }
 
-  // Catch up with whatever the previous runner left: logs it had not yet
-  // ingested, and rows it left 'running' (still live on SLURM: reattach;
-  // otherwise stop any orphaned worker and resume from its checkpoint).
-  for (const auto& e : entries) ingest(e);
-  std::map<std::string, const RunStore::SweepEntry*> by_id, running;
-  for (const auto& e : entries) by_id[e.run.id] = &e;
-  for (const auto& r : store->RunsLeftRunning()) {
-    auto it = by_id.find(r.id);
-    if (it != by_id.end() && backend->Reattach(spec_of(*it->second))) {
-      running[r.id] = it->second;
-      continue;
+  void Start(const RunStore::SweepEntry& e) {
+    fs::create_directories(e.run.run_dir);
+    const std::string cfg = GivenConfigFileName(e.run.run_dir);
+    if (!fs::exists(cfg)) WriteFileAtomic(cfg, e.run.config.dump(2) + "\n");
+    store_->MarkRunning(e.run.id, ::getpid(), host_);
+    backend_->Start(Spec(e));
+    running_[e.run.id] = &e;
+  }
+
+  // Records how a worker ended: done, diverged, interrupted, or failed (then
+  // queued again from its checkpoint unless out of retries or a usage error).
+  void Settle(const WorkerExit& x, bool interrupted) {
+    const auto* e = running_.at(x.run_id);
+    running_.erase(x.run_id);
+    Ingest(*e);
+    auto rec = store_->GetRun(x.run_id);
+    if (x.exit_code == kExitOk && rec->status == RunStatus::kDone) return;
+    if (x.exit_code == kExitDiverged || rec->status == RunStatus::kDiverged) {
+      if (rec->status != RunStatus::kDiverged) store_->SetRunStatus(x.run_id, RunStatus::kDiverged);
+      return;
     }
-    if (!r.run_dir.empty()) StopOrphanWorker(r.run_dir);
-    const std::string log = EventLogFileName(r.run_dir);
-    if (fs::exists(log)) IngestEvents(*store, r.id, log);
-    auto now = store->GetRun(r.id);
-    if (now && now->status == RunStatus::kRunning)
-      store->SetRunStatus(r.id, RunStatus::kInterrupted, "runner stopped while running");
+    if (x.exit_code == kExitInterrupted || interrupted) {
+      store_->SetRunStatus(x.run_id, RunStatus::kInterrupted);
+      return;
+    }
+    const std::string why =
+        fmt::format("worker exited with code {}{}; see {}", x.exit_code,
+                    x.detail.empty() ? "" : " (" + x.detail + ")", WorkerLogFileName(e->run.run_dir));
+    const bool retry = x.exit_code != kExitUsage && ++failures_[x.run_id] <= o_.max_retries;
+    store_->SetRunStatus(x.run_id, retry ? RunStatus::kPending : RunStatus::kFailed, why);
+    std::cerr << fmt::format("run {}: {}{}\n", x.run_id, why,
+                             retry ? "; retrying from its checkpoint" : "");
+    if (retry)
+      queue_.push_back(e);
+    else
+      any_failed_ = true;
   }
 
-  std::deque<const RunStore::SweepEntry*> queue;
-  for (const auto& e : entries) {
-    auto rec = store->GetRun(e.run.id);
-    if (rec->status != RunStatus::kDone && rec->status != RunStatus::kDiverged &&
-        !running.count(e.run.id))
-      queue.push_back(&e);
-  }
-  std::cerr << "sweep " << name << ": " << entries.size() << " runs, " << queue.size()
-            << " to run, store " << store_path.string() << "\n";
+  const SweepOptions& o_;
+  std::unique_ptr<StoreLock> lock_;
+  std::unique_ptr<RunStore> store_;
+  std::string store_path_, name_, host_;
+  int64_t sweep_id_ = 0;
+  std::vector<RunStore::SweepEntry> entries_;
+  std::unique_ptr<Backend> backend_;
+  int threads_ = 1;
+  std::map<std::string, const RunStore::SweepEntry*> running_;
+  std::deque<const RunStore::SweepEntry*> queue_;
+  std::map<std::string, int> failures_;
+  bool any_failed_ = false;
+};
 
-  char host[256] = {0};
-  ::gethostname(host, sizeof host - 1);
+// SIGINT and SIGTERM only count; the scheduling loop acts on the count.
+void CountInterrupts() {
   struct sigaction sa {};
   sa.sa_handler = OnInterrupt;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   g_interrupts = 0;
+}
 
-  std::map<std::string, int> failures;
-  Progress progress(name, int(entries.size()));
-  int seen_interrupts = 0;
-  bool any_failed = false;
+}  // namespace
 
-  auto start = [&](const RunStore::SweepEntry& e) {
-    fs::create_directories(e.run.run_dir);
-    const std::string cfg = GivenConfigFileName(e.run.run_dir);
-    if (!fs::exists(cfg)) WriteFileAtomic(cfg, e.run.config.dump(2) + "\n");
-    store->MarkRunning(e.run.id, ::getpid(), host);
-    backend->Start(spec_of(e));
-    running[e.run.id] = &e;
-  };
-
-  while (!queue.empty() || backend->Running() > 0) {
-    if (g_interrupts > seen_interrupts) {
-      if (seen_interrupts == 0) {
-        std::cerr << "\ninterrupted: workers are writing checkpoints (Ctrl-C again to kill)\n";
-        backend->StopAll();
-        queue.clear();
-      } else {
-        backend->KillAll();
-      }
-      seen_interrupts = g_interrupts;
-    }
-    while (!queue.empty() && seen_interrupts == 0) {
-      const auto* e = queue.front();
-      if (backend->FreeSlots() < spec_of(*e).ranks) break;
-      queue.pop_front();
-      start(*e);
-    }
-    for (const WorkerExit& x : backend->Reap()) {
-      const auto* e = running.at(x.run_id);
-      running.erase(x.run_id);
-      ingest(*e);
-      auto rec = store->GetRun(x.run_id);
-      if (x.exit_code == kExitOk && rec->status == RunStatus::kDone) continue;
-      if (x.exit_code == kExitDiverged || rec->status == RunStatus::kDiverged) {
-        if (rec->status != RunStatus::kDiverged) store->SetRunStatus(x.run_id, RunStatus::kDiverged);
-        continue;
-      }
-      if (x.exit_code == kExitInterrupted || seen_interrupts > 0) {
-        store->SetRunStatus(x.run_id, RunStatus::kInterrupted);
-        continue;
-      }
-      const std::string why = "worker exited with code " + std::to_string(x.exit_code) +
-                              (x.detail.empty() ? "" : " (" + x.detail + ")") + "; see " +
-                              WorkerLogFileName(e->run.run_dir);
-      const bool retry = x.exit_code != kExitUsage && ++failures[x.run_id] <= o.max_retries;
-      store->SetRunStatus(x.run_id, retry ? RunStatus::kPending : RunStatus::kFailed, why);
-      std::cerr << "run " << x.run_id << ": " << why
-                << (retry ? "; retrying from its checkpoint" : "") << "\n";
-      if (retry)
-        queue.push_back(e);
-      else
-        any_failed = true;
-    }
-    for (const auto& [id, e] : running) ingest(*e);
-    progress.Update(store->RunSummaries(sweep_id));
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  progress.Finish(store->RunSummaries(sweep_id));
-  if (seen_interrupts > 0) return kExitInterrupted;
-  return any_failed ? kExitError : kExitOk;
+int SweepMain(const SweepOptions& o) {
+  const Expansion expansion = ExpandSweep(o);
+  if (o.dry_run) return PrintDryRun(expansion.runs, o.json);
+  Sweep sweep(o, expansion);
+  sweep.RecoverLeftovers();
+  sweep.QueueUnfinished();
+  CountInterrupts();
+  return sweep.Run();
 }
 
 }  // namespace hrm

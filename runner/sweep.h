@@ -16,6 +16,7 @@ struct SweepOptions {
   std::string profile;               // "" = the grid's default profile
   std::vector<std::string> sets;     // key=value overrides after expansion
   bool dry_run = false;              // print the expansion, write nothing
+  bool json = false;                 // dry run: print the expansion as JSON
   std::string backend = "local";     // local | slurm
   int slots = 1;                     // local CPU slots
   std::vector<int> gpus;             // local GPU slots (CUDA_VISIBLE_DEVICES)
@@ -29,7 +30,9 @@ struct SweepOptions {
 };
 
 // Returns an ExitCode: 0 when every run ended done or diverged, 1 when some
-// failed, 2 for a bad grid, store or lock (nothing written), 130 on Ctrl-C.
+// failed, 130 on Ctrl-C. Throws before anything is written for a bad grid
+// (GridError) or a bad option (UsageError), and StoreInUse when another
+// runner holds the store (runner/cli_errors.h maps them to exit codes).
 int SweepMain(const SweepOptions& options);
 
 }  // namespace hrm

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <torch/version.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -190,8 +191,14 @@ TEST_P(Family, ExportThenImportGivesBitIdenticalLogits) {
   const std::string out = (Root() / ("export_rt_" + GetParam())).string();
   const std::string imported = (Root() / ("import_rt_" + GetParam())).string();
   ASSERT_EQ(ExportMain({run, out}), kExitOk);
-  for (const char* f : {"model.safetensors", "config.json", "tokenizer.json"})
+  for (const char* f : {"model.safetensors", "config.json", "hrm_tokenizer.json"})
     EXPECT_TRUE(fs::exists(fs::path(out) / f)) << f;
+  // Hugging Face's name, tokenizer.json, is not ours to use; byte exports
+  // have no vocabulary files.
+  for (const char* f : {"tokenizer.json", "vocab.json", "merges.txt", "encoder.json"})
+    EXPECT_FALSE(fs::exists(fs::path(out) / f)) << f;
+  EXPECT_EQ(json::parse(ReadFile(out + "/hrm_tokenizer.json")),
+            (json{{"type", "byte"}, {"vocab_size", 256}, {"eot_id", 0}}));
   json cfg = json::parse(ReadFile(out + "/config.json"));
   EXPECT_EQ(cfg["model"], GetParam());
   EXPECT_EQ(cfg["vocab"], 256);
@@ -254,8 +261,20 @@ TEST(Export, Gpt2RunCarriesItsTokenizerFilesAndSamplesAfterImport) {
   EXPECT_EQ(cfg["vocab"], 50257);
   EXPECT_EQ(cfg["tokenizer"]["type"], "gpt2");
   EXPECT_EQ(cfg["tokenizer"]["eot_id"], 50256);
-  for (const char* f : {"encoder.json", "vocab.bpe"})
-    EXPECT_EQ(ReadFile(out + "/" + f), ReadFile(Gpt2VocabDir() + "/" + f)) << f;
+  EXPECT_EQ(cfg["format_version"], 2);
+  // Hugging Face's GPT-2 files are OpenAI's, byte for byte, under HF's names.
+  EXPECT_EQ(ReadFile(out + "/vocab.json"), ReadFile(Gpt2VocabDir() + "/encoder.json"));
+  EXPECT_EQ(ReadFile(out + "/merges.txt"), ReadFile(Gpt2VocabDir() + "/vocab.bpe"));
+  EXPECT_EQ(ReadFile(out + "/merges.txt").rfind("#version: 0.2\n", 0), 0u);
+  EXPECT_EQ(json::parse(ReadFile(out + "/vocab.json"))["<|endoftext|>"], 50256);
+  const json hrm_tok = json::parse(ReadFile(out + "/hrm_tokenizer.json"));
+  EXPECT_EQ(hrm_tok["type"], "gpt2");
+  EXPECT_EQ(hrm_tok["files"], json::array({"vocab.json", "merges.txt"}));
+  EXPECT_EQ(hrm_tok, cfg["tokenizer"]);
+  EXPECT_EQ(json::parse(ReadFile(out + "/tokenizer_config.json"))["tokenizer_class"],
+            "GPT2Tokenizer");
+  for (const char* f : {"tokenizer.json", "encoder.json", "vocab.bpe"})
+    EXPECT_FALSE(fs::exists(out + "/" + f)) << f;
   const std::string imported = (Root() / "import_gpt2").string();
   ASSERT_EQ(Hrm("import " + out + " --run-dir " + imported).rc, 0);
   Output a = Hrm("generate " + run + " --prompt 'Hello world' --max-new 5 --temperature 0");
@@ -263,6 +282,47 @@ TEST(Export, Gpt2RunCarriesItsTokenizerFilesAndSamplesAfterImport) {
   ASSERT_EQ(a.rc, 0) << a.err;
   EXPECT_EQ(a.out, b.out);
   EXPECT_EQ(a.out.rfind("Hello world", 0), 0u) << a.out;
+
+  // What import cannot read it refuses, naming the file, writing nothing.
+  struct Case {
+    std::string name, message;
+    std::function<void(const std::string&)> damage;
+  };
+  const std::vector<Case> cases = {
+      {"no_merges", "merges.txt: missing",
+       [](const std::string& d) { fs::remove(d + "/merges.txt"); }},
+      {"other_vocab", "vocab.json: differs from GPT-2's",
+       [](const std::string& d) {
+         json v = json::parse(ReadFile(d + "/vocab.json"));
+         v["hello"] = 50257;
+         WriteFileAtomic(d + "/vocab.json", v.dump());
+       }},
+      {"no_description", "hrm_tokenizer.json: missing",
+       [](const std::string& d) { fs::remove(d + "/hrm_tokenizer.json"); }},
+      {"description_disagrees", "hrm_tokenizer.json: eot_id 0 does not match",
+       [](const std::string& d) {
+         json t = json::parse(ReadFile(d + "/hrm_tokenizer.json"));
+         t["eot_id"] = 0;
+         WriteFileAtomic(d + "/hrm_tokenizer.json", t.dump());
+       }},
+      {"version_1", "format_version: 1 is an export by an older hrm",
+       [](const std::string& d) {
+         json c = json::parse(ReadFile(d + "/config.json"));
+         c["format_version"] = 1;
+         WriteFileAtomic(d + "/config.json", c.dump());
+       }},
+  };
+  for (const auto& c : cases) {
+    const fs::path dir = Root() / ("bad_gpt2_" + c.name);
+    fs::remove_all(dir);
+    fs::copy(out, dir);
+    c.damage(dir.string());
+    const std::string target = (Root() / ("bad_gpt2_run_" + c.name)).string();
+    Output o = Hrm("import " + dir.string() + " --run-dir " + target);
+    EXPECT_EQ(o.rc, kExitUsage) << c.name;
+    EXPECT_NE(o.err.find(c.message), std::string::npos) << c.name << ": " << o.err;
+    EXPECT_FALSE(fs::exists(target)) << c.name << ": the run directory was created";
+  }
 }
 
 // ---- bad input
@@ -424,6 +484,8 @@ TEST(Reproduce, PrintsTheRecipeAndARerunIsBitIdentical) {
   EXPECT_NE(old.err.find("warning: libtorch differs: the run recorded 0.4.1"), std::string::npos)
       << old.err;
   EXPECT_EQ(show.err.find("libtorch differs"), std::string::npos) << show.err;
+  // The run was trained by this very binary: its commit is the one compared.
+  EXPECT_EQ(show.err.find("git commit differs"), std::string::npos) << show.err;
 
   const std::string again = (Root() / "rerun").string();
   Output rerun = Hrm("reproduce " + run + " --run --out " + again);
@@ -432,6 +494,38 @@ TEST(Reproduce, PrintsTheRecipeAndARerunIsBitIdentical) {
       << rerun.out;
   EXPECT_EQ(json::parse(ReadFile(RunConfigFileName(again)))["run_id"],
             json::parse(ReadFile(RunConfigFileName(run)))["run_id"]);
+}
+
+// `hrm --version` and a run's provenance name the commit stamped into the
+// binary when it was built, which is the source tree's HEAD (the test runs
+// after the build), with the same dirty flag.
+TEST(Version, NamesTheBuildsCommitLibtorchAndCudaAsProvenanceRecordsThem) {
+  Output v = Hrm("--version");
+  ASSERT_EQ(v.rc, 0) << v.err;
+  EXPECT_EQ(v.out.rfind("hrm 0.", 0), 0u) << v.out;
+  EXPECT_NE(v.out.find("\nlibtorch " TORCH_VERSION "\n"), std::string::npos) << v.out;
+  const json started = Events(Trained("transformer"))[0];
+  ASSERT_EQ(started["event"], "started");
+  const json p = started["provenance"];
+  const std::string commit = p["git_commit"];
+  EXPECT_NE(v.out.find("\ncommit " + commit), std::string::npos) << v.out;
+  EXPECT_EQ(v.out.find("dirty") != std::string::npos, p["git_dirty"] == true) << v.out;
+  EXPECT_EQ(p["version"], v.out.substr(4, v.out.find('\n') - 4));
+  Output head = Sh("git -C " HRM_SOURCE_DIR " rev-parse HEAD");
+  if (head.rc == 0) {  // built from a git checkout
+    EXPECT_EQ(commit + "\n", head.out);
+    Output status = Sh("git -C " HRM_SOURCE_DIR " status --porcelain --untracked-files=no");
+    EXPECT_EQ(p["git_dirty"], !status.out.empty()) << status.out;
+  }
+  if (!torch::cuda::is_available()) {
+    for (const char* k : {"cuda", "cudnn", "nccl"}) EXPECT_EQ(p[k], "none") << k;
+    EXPECT_EQ(p["gpus"], json::array());
+    for (const char* line : {"\nCUDA none\n", "\ncuDNN none\n", "\nNCCL none\n", "\nGPUs none"})
+      EXPECT_NE(v.out.find(line), std::string::npos) << v.out;
+  } else {
+    EXPECT_TRUE(p["cuda"].is_object()) << p;
+    EXPECT_FALSE(p["gpus"].empty()) << p;
+  }
 }
 
 // A two-rank run is reproduced by its printed command, whose launcher starts

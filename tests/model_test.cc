@@ -230,6 +230,31 @@ TEST_F(ModelTest, HrmMatchesAReferenceWithExplicitTruncationAndDetachedPasses) {
   }
 }
 
+TEST_F(ModelTest, HrmSplitFastContextEqualsTheConcatenatedEquations) {
+  // The default split computation of P_L c_L and G_L c_L + b_L against the
+  // concatenation MODEL.md writes: losses, logits and gradients, across the
+  // window edge (K < M), several passes, and a frozen slow module.
+  torch::Tensor tokens = RandomTokens(2, 8, 11), targets = RandomTokens(2, 8, 12);
+  for (const json& f : {json{{"model", "hrm"}, {"N", 2}, {"T", 2}, {"K", 1}, {"S", 2}},
+                        json{{"model", "hrm"}, {"N", 2}, {"T", 3}, {"K", 6}, {"S", 1}},
+                        json{{"model", "hrm"}, {"N", 3}, {"T", 1}, {"K", 2}, {"S", 2}}}) {
+    auto m = Build(f);
+    auto& h = dynamic_cast<HrmLmImpl&>(*m);
+    for (bool freeze : {false, true}) {
+      ForwardOptions fo;
+      fo.freeze_slow = freeze;
+      h.split_fast_context = false;
+      ForwardResult plain = h.forward(tokens, targets, fo);
+      const std::vector<torch::Tensor> plain_grads = Grads(h, plain.loss);
+      h.split_fast_context = true;
+      ForwardResult split = h.forward(tokens, targets, fo);
+      EXPECT_NEAR(split.loss.item<double>(), plain.loss.item<double>(), 1e-5) << f.dump();
+      EXPECT_TRUE(torch::allclose(split.logits, plain.logits, 1e-4, 1e-5)) << f.dump();
+      EXPECT_TRUE(AllClose(Grads(h, split.loss), plain_grads)) << f.dump() << " freeze " << freeze;
+    }
+  }
+}
+
 TEST_F(ModelTest, UnitfMatchesAReferenceWithExplicitTruncation) {
   torch::Tensor tokens = RandomTokens(2, 8, 4), targets = RandomTokens(2, 8, 5);
   auto m = Build({{"model", "unitf"}, {"M", 4}, {"K", 2}});

@@ -194,6 +194,81 @@ TEST(DataMeta, NanoGptDirectoryWithoutMetaIsDescribedFromBins) {
   EXPECT_EQ(ReadDataMeta(dir.path())["vocab_size"], 60001);
 }
 
+TEST(DataMeta, NanoGptCharacterLevelDirectoryIsRefusedNotReadAsGpt2) {
+  TempDir dir;
+  WriteTokenBin(dir / "train.bin", {1, 2, 3});
+  WriteTokenBin(dir / "val.bin", {4});
+  WriteFileAtomic(dir / "meta.pkl", "\x80\x04\x95pickled stoi/itos");
+  std::string msg = ErrorOf([&] { ReadDataMeta(dir.path()); });
+  EXPECT_NE(msg.find(dir / "meta.pkl"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("hrm prepare"), std::string::npos) << msg;
+  EXPECT_FALSE(fs::exists(dir / "hrm_checksums.json"));  // nothing written
+  // With hrm's own meta.json beside it, the directory is hrm's and reads.
+  WriteFileAtomic(dir / "meta.json", json{{"tokenizer", "byte"},
+                                          {"vocab_size", 256},
+                                          {"eot_id", 0},
+                                          {"train_tokens", 3},
+                                          {"val_tokens", 1},
+                                          {"train_sha256", Sha256File(dir / "train.bin")},
+                                          {"val_sha256", Sha256File(dir / "val.bin")}}
+                                         .dump());
+  EXPECT_EQ(ReadDataMeta(dir.path())["tokenizer"], "byte");
+}
+
+// Without meta.json the bins' checksums are cached beside them, keyed by
+// size, mtime and inode: a key that matches is trusted (shown with a cache
+// edited by hand), a key that moved is recomputed.
+TEST(DataMeta, ChecksumsOfBinsAreCachedAndRecomputedWhenTheFileMoves) {
+  TempDir dir;
+  WriteTokenBin(dir / "train.bin", {5, 50256, 7});
+  WriteTokenBin(dir / "val.bin", {9, 9});
+  const std::string cache_path = dir / "hrm_checksums.json";
+  const json first = ReadDataMeta(dir.path());
+  ASSERT_TRUE(fs::exists(cache_path));
+  json cache = json::parse(ReadFile(cache_path));
+  EXPECT_EQ(cache["train.bin"]["sha256"], Sha256File(dir / "train.bin"));
+  EXPECT_EQ(cache["train.bin"]["max_id"], 50256);
+  EXPECT_EQ(cache["val.bin"]["key"]["size"], 4);
+
+  // Reused: a cache whose keys match is what ReadDataMeta reports, even when
+  // its content was edited (documented: trusted like make's mtimes).
+  const std::string forged(64, 'f');
+  cache["train.bin"]["sha256"] = forged;
+  cache["val.bin"]["max_id"] = 60000;
+  WriteFileAtomic(cache_path, cache.dump());
+  json again = ReadDataMeta(dir.path());
+  EXPECT_EQ(again["train_sha256"], forged);
+  EXPECT_EQ(again["vocab_size"], 60001);
+  EXPECT_EQ(again["val_sha256"], first["val_sha256"]);
+
+  // A changed mtime (same bytes, same inode) is recomputed and rewritten.
+  const auto mtime = fs::last_write_time(dir / "train.bin");
+  fs::last_write_time(dir / "train.bin", mtime + std::chrono::seconds(5));
+  json touched = ReadDataMeta(dir.path());
+  EXPECT_EQ(touched["train_sha256"], first["train_sha256"]);
+  EXPECT_EQ(json::parse(ReadFile(cache_path))["train.bin"]["sha256"], first["train_sha256"]);
+  EXPECT_EQ(touched["vocab_size"], 60001);  // val.bin's key still matches: still trusted
+
+  // A changed size is recomputed.
+  WriteTokenBin(dir / "val.bin", {9, 9, 70});
+  json grown = ReadDataMeta(dir.path());
+  EXPECT_EQ(grown["val_sha256"], Sha256File(dir / "val.bin"));
+  EXPECT_EQ(grown["vocab_size"], 50257);
+
+  // Same size and content, published anew by rename (a new inode): recomputed.
+  cache = json::parse(ReadFile(cache_path));
+  cache["val.bin"]["sha256"] = forged;
+  WriteFileAtomic(cache_path, cache.dump());
+  WriteTokenBin(dir / "val.bin", {9, 9, 70});
+  fs::last_write_time(dir / "val.bin", fs::last_write_time(dir / "train.bin"));
+  EXPECT_EQ(ReadDataMeta(dir.path())["val_sha256"], Sha256File(dir / "val.bin"));
+
+  // A corrupt cache is recomputed, never trusted, and replaced.
+  WriteFileAtomic(cache_path, "{\"train.bin\": {\"key\": ");
+  EXPECT_EQ(ReadDataMeta(dir.path())["train_sha256"], first["train_sha256"]);
+  EXPECT_TRUE(json::parse(ReadFile(cache_path)).contains("val.bin"));
+}
+
 TEST(ResolveDataDir, PathMustHoldBothBins) {
   TempDir dir;
   json config = ResolveConfig(json{{"data", dir.path()}});

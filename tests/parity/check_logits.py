@@ -31,7 +31,8 @@ def _load_config(path):
         raise BadInput(f"{path}: cannot read config ({e})")
     if not isinstance(config, dict) or config.get("format") != "hrm-export":
         raise BadInput(f"{path}: not an hrm-export config (format != 'hrm-export')")
-    if config.get("format_version") != 1:
+    # Versions 1 and 2 differ only in the tokenizer files, which are not read here.
+    if config.get("format_version") not in (1, 2):
         raise BadInput(f"{path}: unsupported format_version {config.get('format_version')!r}")
     return config
 

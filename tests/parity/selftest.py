@@ -22,7 +22,7 @@ D, H, V, SEQ, B = 32, 2, 50, 16, 2
 
 
 def config(model, **kw):
-    c = {"format": "hrm-export", "format_version": 1, "model": model, "d": D, "heads": H,
+    c = {"format": "hrm-export", "format_version": 2, "model": model, "d": D, "heads": H,
          "vocab": V, "seq": SEQ, "L": 0, "M": 0, "N": 0, "T": 0, "K": 0, "S": 0,
          "ent_weight": 0.0, "supervision_reduce": "mean", "init_std": 0.02,
          "init_width_ref": 0, "rms_eps": 1e-6, "rope_base": 10000.0, "dtype": "float32"}
