@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/atomic_file.h"
+#include "base/run_dir.h"
 #include "base/sha256.h"
 
 namespace hrm {
@@ -213,15 +214,9 @@ json LoadNewestCheckpoint(const std::string& run_dir, const std::string& run_id,
   return nullptr;
 }
 
-std::string CheckpointPath(const std::string& run_dir, int64_t step) {
-  char name[64];
-  std::snprintf(name, sizeof name, "step_%08lld.ckpt", static_cast<long long>(step));
-  return (fs::path(run_dir) / "ckpt" / name).string();
-}
-
 std::vector<std::string> ListCheckpoints(const std::string& run_dir) {
   std::vector<std::string> out;
-  const fs::path dir = fs::path(run_dir) / "ckpt";
+  const fs::path dir = CheckpointDirName(run_dir);
   if (!fs::is_directory(dir)) return out;
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();

@@ -43,7 +43,6 @@ json LoadCheckpoint(const std::string& path, torch::nn::Module* model,
 json LoadNewestCheckpoint(const std::string& run_dir, const std::string& run_id,
                           torch::nn::Module* model, torch::optim::Optimizer* optimizer);
 
-std::string CheckpointPath(const std::string& run_dir, int64_t step);
 // Checkpoint files of a run directory, newest step first.
 std::vector<std::string> ListCheckpoints(const std::string& run_dir);
 // Deletes all but the newest `keep` checkpoints.

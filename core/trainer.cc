@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "base/run_dir.h"
 #include "core/autocast.h"
 #include "core/batch_sampler.h"
 #include "core/checkpoint.h"
@@ -120,7 +121,7 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
     if (rank != 0) return;
     json meta = {{"step", at},          {"config_hash", config_hash}, {"ce_sum", ce_sum},
                  {"ce_count", ce_count}, {"last_grad_norm", last_grad_norm}, {"last_lr", last_lr}};
-    const std::string path = CheckpointPath(ctx.run_dir, at);
+    const std::string path = CheckpointFileName(ctx.run_dir, at);
     const std::string sha = SaveCheckpoint(path, *model, *optimizer, meta);
     PruneCheckpoints(ctx.run_dir, c["ckpt_keep"]);
     log("checkpoint", {{"step", at}, {"path", path}, {"sha256", sha}});

@@ -1,16 +1,12 @@
-// fork/exec and a polling waitpid loop, ninja-style: the children's argv and
-// environment are built before fork so that the child makes only
-// async-signal-safe calls; the parent's signal handler only records the
+// Each rank is a Subprocess (base/subprocess.h) that leads its own process group and dies with
+// the launcher; a polling loop supervises them. The launcher's signal handler only records the
 // signal, which the loop passes on.
 #include "experiments/rank_launcher.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -27,8 +23,7 @@
 #include <vector>
 
 #include "base/exit_code.h"
-
-extern char** environ;
+#include "base/subprocess.h"
 
 namespace hrm {
 namespace {
@@ -68,67 +63,36 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-// This process's environment with torchrun's variables for `rank` in place.
-std::vector<std::string> RankEnvironment(int rank, int world_size, int port) {
-  const std::map<std::string, std::string> vars = {
-      {"RANK", std::to_string(rank)},         {"LOCAL_RANK", std::to_string(rank)},
-      {"WORLD_SIZE", std::to_string(world_size)}, {"LOCAL_WORLD_SIZE", std::to_string(world_size)},
-      {"MASTER_ADDR", "127.0.0.1"},           {"MASTER_PORT", std::to_string(port)}};
-  std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) {
-    const std::string kv(*e);
-    if (vars.count(kv.substr(0, kv.find('='))) == 0) env.push_back(kv);
-  }
-  for (const auto& [name, value] : vars) env.push_back(name + "=" + value);
-  return env;
+// Starts rank `rank`: this program again, with torchrun's variables for it. Its own process
+// group: a terminal's ^C reaches the launcher alone, which passes it on once. Death signal: no
+// rank outlives a killed launcher.
+Subprocess StartRank(const std::vector<std::string>& args, int rank, int world_size, int port) {
+  SpawnOptions o;
+  o.argv = args;
+  o.executable = "/proc/self/exe";  // this very binary, even if replaced on disk since
+  o.env = {{"RANK", std::to_string(rank)},
+           {"LOCAL_RANK", std::to_string(rank)},
+           {"WORLD_SIZE", std::to_string(world_size)},
+           {"LOCAL_WORLD_SIZE", std::to_string(world_size)},
+           {"MASTER_ADDR", "127.0.0.1"},
+           {"MASTER_PORT", std::to_string(port)}};
+  o.die_with_parent = true;
+  return Subprocess(o);
 }
 
-std::vector<char*> CStrings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-// Returns the child's pid, or -1 when fork fails.
-pid_t StartRank(std::vector<std::string> args, std::vector<std::string> env) {
-  std::vector<char*> argv = CStrings(args), envp = CStrings(env);
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid != 0) return pid;
-  // Own process group: a terminal's ^C reaches the launcher alone, which
-  // passes it on once. Death signal: no rank outlives a killed launcher.
-  setpgid(0, 0);
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != parent) _exit(kExitError);
-  const int devnull = open("/dev/null", O_RDONLY);
-  if (devnull >= 0) dup2(devnull, STDIN_FILENO);
-  execve("/proc/self/exe", argv.data(), envp.data());
-  _exit(127);
-}
-
-int ExitCodeOf(int status) {
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-std::string Describe(int status) {
-  if (WIFEXITED(status)) return "exited with code " + std::to_string(WEXITSTATUS(status));
-  return "was killed by signal " + std::to_string(WTERMSIG(status)) + " (" +
-         strsignal(WTERMSIG(status)) + ")";
-}
-
-// Waits for every rank (pids[r] < 0: not running) and returns the first
-// failure's code, or `result` when that is already one. A failure stops the
-// others: SIGTERM now, SIGKILL once `grace` has passed.
-int Supervise(std::vector<pid_t> pids, int result, std::chrono::milliseconds grace) {
+// Waits for every rank (ranks[r] empty: not running) and returns the first failure's code, or
+// `result` when that is already one. A failure stops the others: SIGTERM (and SIGCONT, so that
+// a stopped rank acts on it) now, SIGKILL once `grace` has passed.
+int Supervise(std::vector<std::optional<Subprocess>> ranks, int result,
+              std::chrono::milliseconds grace) {
   std::optional<Clock::time_point> kill_at;
   auto signal_all = [&](int sig) {
-    for (pid_t pid : pids)
-      if (pid > 0) kill(pid, sig);
+    for (auto& r : ranks)
+      if (r) r->Signal(sig);
   };
   auto stop_all = [&] {
     signal_all(SIGTERM);
-    signal_all(SIGCONT);  // a stopped (hung) rank must wake to act on it
+    signal_all(SIGCONT);
     kill_at = Clock::now() + grace;
   };
   auto fail = [&](int code) {
@@ -140,23 +104,19 @@ int Supervise(std::vector<pid_t> pids, int result, std::chrono::milliseconds gra
   for (;;) {
     if (const int sig = g_forward.exchange(0)) signal_all(sig);
     bool running = false;
-    for (size_t r = 0; r < pids.size(); ++r) {
-      if (pids[r] <= 0) continue;
-      int status = 0;
-      const pid_t got = waitpid(pids[r], &status, WNOHANG);
-      if (got == 0 || (got < 0 && errno == EINTR)) {
+    for (size_t r = 0; r < ranks.size(); ++r) {
+      if (!ranks[r]) continue;
+      const std::optional<ExitStatus> status = ranks[r]->Poll();
+      if (!status) {
         running = true;
         continue;
       }
-      pids[r] = -1;
-      if (got < 0) {
-        std::perror("hrm train: waitpid");
-        fail(kExitError);
-      } else if (ExitCodeOf(status) != 0 && result == 0) {
-        if (ExitCodeOf(status) != kExitInterrupted)
+      ranks[r].reset();
+      if (status->code != 0 && result == 0) {
+        if (status->code != kExitInterrupted)
           std::fprintf(stderr, "hrm train: rank %zu %s; stopping the other ranks\n", r,
-                       Describe(status).c_str());
-        fail(ExitCodeOf(status));
+                       status->Describe().c_str());
+        fail(status->code);
       }
     }
     if (!running) return result;
@@ -185,16 +145,17 @@ int LaunchRanks(int world_size, std::chrono::milliseconds grace) {
   sigemptyset(&on_signal.sa_mask);
   for (int i = 0; i < 3; ++i) sigaction(kForwarded[i], &on_signal, &previous[i]);
 
-  std::vector<pid_t> pids;
+  std::vector<std::optional<Subprocess>> ranks;
   int result = 0;
   for (int r = 0; r < world_size && result == 0; ++r) {
-    pids.push_back(StartRank(args, RankEnvironment(r, world_size, port)));
-    if (pids.back() < 0) {
-      std::perror("hrm train: fork");
+    try {
+      ranks.emplace_back(StartRank(args, r, world_size, port));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "hrm train: rank %d: %s\n", r, e.what());
       result = kExitError;
     }
   }
-  result = Supervise(pids, result, grace);
+  result = Supervise(std::move(ranks), result, grace);
   for (int i = 0; i < 3; ++i) sigaction(kForwarded[i], &previous[i], nullptr);
   return result;
 }

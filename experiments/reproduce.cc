@@ -1,9 +1,5 @@
 #include "experiments/reproduce.h"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -11,7 +7,10 @@
 #include <map>
 
 #include "base/atomic_file.h"
+#include "base/event_log.h"
 #include "base/exit_code.h"
+#include "base/run_dir.h"
+#include "base/subprocess.h"
 #include "base/token_data.h"
 #include "experiments/provenance.h"
 #include "experiments/run_model.h"
@@ -20,17 +19,6 @@ namespace hrm {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The events of a run's log; a torn or foreign line is skipped, as ingest does.
-std::vector<json> ReadEvents(const std::string& path) {
-  std::vector<json> events;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    json e = json::parse(line, nullptr, false);
-    if (!e.is_discarded() && e.is_object() && e.contains("event")) events.push_back(e);
-  }
-  return events;
-}
 
 // val_ce by step; a step evaluated again after a resume keeps its last row.
 std::map<int64_t, double> ValCe(const std::vector<json>& events) {
@@ -47,26 +35,23 @@ std::string SelfExe() {
   return ec ? "hrm" : p.string();
 }
 
-// Runs argv to its end; returns its exit code (128 + signal if killed).
-int RunCommand(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) return kExitError;
-  if (pid == 0) {
-    execv(args[0], args.data());
-    std::perror(args[0]);
-    _exit(127);
-  }
+// Runs argv to its end in our process group, so that a terminal's Ctrl-C reaches it too (we
+// ignore it meanwhile); returns its exit code (128 + signal if killed).
+int RunChild(const std::vector<std::string>& argv) {
+  SpawnOptions o;
+  o.argv = argv;
+  o.new_process_group = false;
   struct sigaction ignore = {}, old_int;
   ignore.sa_handler = SIG_IGN;
   sigaction(SIGINT, &ignore, &old_int);
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  int code = kExitError;
+  try {
+    code = Subprocess(o).Wait().code;
+  } catch (const std::exception& e) {
+    std::cerr << "hrm reproduce: " << e.what() << "\n";
   }
   sigaction(SIGINT, &old_int, nullptr);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return code;
 }
 
 // Flat YAML that ReadConfigYaml reads back: JSON scalars are YAML scalars.
@@ -87,9 +72,9 @@ int ReproduceMain(const ReproduceArgs& args) {
     run = ReadRunConfig(args.run_dir);
     // The config as the sweep gave it (run.json) reproduces the same run id;
     // without one, the resolved config does too.
-    const fs::path run_json = fs::path(args.run_dir) / "run.json";
-    given = fs::exists(run_json) ? json::parse(ReadFile(run_json.string())) : run["config"];
-    events = ReadEvents((fs::path(args.run_dir) / "events.jsonl").string());
+    const std::string run_json = GivenConfigFileName(args.run_dir);
+    given = fs::exists(run_json) ? json::parse(ReadFile(run_json)) : run["config"];
+    events = ReadEventLog(EventLogFileName(args.run_dir));
     for (const auto& e : events)
       if (e["event"] == "started" && e.contains("provenance")) {
         recorded = e["provenance"];
@@ -100,8 +85,8 @@ int ReproduceMain(const ReproduceArgs& args) {
     return kExitUsage;
   }
   if (recorded.is_null()) {
-    std::cerr << "hrm reproduce: " << args.run_dir
-              << "/events.jsonl: no started event: the run never trained\n";
+    std::cerr << "hrm reproduce: " << EventLogFileName(args.run_dir)
+              << ": no started event: the run never trained\n";
     return kExitUsage;
   }
   json meta = json::object();
@@ -151,12 +136,12 @@ int ReproduceMain(const ReproduceArgs& args) {
   // The printed command itself, as a child: a multi-rank run's launcher
   // starts its ranks by re-running its own command line. Ctrl-C reaches the
   // child too; it checkpoints and exits 130, which is passed on.
-  if (int rc = RunCommand({SelfExe(), "train", "--run-dir", out_dir, "--config", yaml});
+  if (int rc = RunChild({SelfExe(), "train", "--run-dir", out_dir, "--config", yaml});
       rc != kExitOk)
     return rc;
 
   const auto was = ValCe(events);
-  const auto is = ValCe(ReadEvents((fs::path(out_dir) / "events.jsonl").string()));
+  const auto is = ValCe(ReadEventLog(EventLogFileName(out_dir)));
   int same = 0, compared = 0;
   double worst = 0;
   std::printf("%8s %14s %14s %s\n", "step", "recorded", "reproduced", "");

@@ -8,6 +8,7 @@
 #include "core/checkpoint.h"
 #include "core/model_weights.h"
 #include "base/param_count.h"
+#include "base/run_dir.h"
 #include "base/token_data.h"
 
 namespace hrm {
@@ -28,7 +29,7 @@ json DataMetaIfPresent(const json& run) {
 }  // namespace
 
 json ReadRunConfig(const std::string& run_dir) {
-  const std::string path = (fs::path(run_dir) / "config.json").string();
+  const std::string path = RunConfigFileName(run_dir);
   if (!fs::is_regular_file(path))
     throw std::runtime_error(run_dir + ": not a run directory (no config.json)");
   json run = json::parse(ReadFile(path), nullptr, false);
@@ -60,7 +61,7 @@ RunModel LoadRunModel(const std::string& run_dir, int64_t step) {
 
   json ckpt;
   if (step >= 0) {
-    const std::string path = CheckpointPath(run_dir, step);
+    const std::string path = CheckpointFileName(run_dir, step);
     if (!fs::exists(path)) {
       std::string have;
       for (const auto& p : ListCheckpoints(run_dir))
@@ -74,7 +75,7 @@ RunModel LoadRunModel(const std::string& run_dir, int64_t step) {
     r.source = path;
   } else {
     ckpt = LoadNewestCheckpoint(run_dir, r.run_id, r.model.get(), nullptr);
-    if (!ckpt.is_null()) r.source = CheckpointPath(run_dir, ckpt["step"].get<int64_t>());
+    if (!ckpt.is_null()) r.source = CheckpointFileName(run_dir, ckpt["step"].get<int64_t>());
   }
   if (!ckpt.is_null()) {
     r.step = ckpt["step"].get<int64_t>();

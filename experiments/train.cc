@@ -18,6 +18,7 @@
 #include "base/event_log.h"
 #include "base/exit_code.h"
 #include "base/file_lock.h"
+#include "base/run_dir.h"
 #include "base/token_data.h"
 #include "core/device.h"
 #include "core/trainer.h"
@@ -66,7 +67,7 @@ json ResolveArgs(const TrainArgs& args) {
   json given = json::object();
   if (!args.config_path.empty())
     given = ReadConfigYaml(args.config_path);
-  else if (fs::exists(fs::path(args.run_dir) / "config.json"))
+  else if (fs::exists(RunConfigFileName(args.run_dir)))
     given = ReadRunConfig(args.run_dir)["config"];
   ApplyOverrides(given, args.sets);
   return ResolveConfig(given);
@@ -74,7 +75,7 @@ json ResolveArgs(const TrainArgs& args) {
 
 // A run directory that holds another run's config is refused.
 void CheckRunDirOwner(const fs::path& dir, const std::string& run_id) {
-  const fs::path config_file = dir / "config.json";
+  const fs::path config_file = RunConfigFileName(dir.string());
   if (!fs::exists(config_file)) return;
   json old = json::parse(ReadFile(config_file.string()), nullptr, false);
   if (old.is_discarded() || old.value("run_id", "") != run_id)
@@ -129,13 +130,13 @@ WorkerPlan PlanWorker(const TrainArgs& args) {
 bool ClaimRunDir(const fs::path& dir, const WorkerPlan& plan, std::unique_ptr<FileLock>* lock) {
   fs::create_directories(dir);
   if (plan.rank() != 0) return true;
-  *lock = FileLock::TryAcquire((dir / "worker.lock").string(), ThisProcessHolder());
+  *lock = FileLock::TryAcquire(WorkerLockFileName(dir.string()), ThisProcessHolder());
   if (!*lock) {
     std::cerr << "hrm train: " << dir.string() << " is in use by "
-              << FileLock::Holder((dir / "worker.lock").string()) << "\n";
+              << FileLock::Holder(WorkerLockFileName(dir.string())) << "\n";
     return false;
   }
-  const fs::path config_file = dir / "config.json";
+  const fs::path config_file = RunConfigFileName(dir.string());
   if (!fs::exists(config_file))
     WriteFileAtomic(config_file.string(), json{{"run_id", plan.run_id},
                                                {"config", plan.config},
@@ -165,7 +166,7 @@ void InstallSignalHandlers() {
 // find a rank's process by its RUN_DIR/rankN.pid.
 std::unique_ptr<Communicator> JoinRanks(const fs::path& dir, const WorkerPlan& plan) {
   if (!plan.rank_env) return nullptr;
-  WriteFileAtomic((dir / ("rank" + std::to_string(plan.rank()) + ".pid")).string(),
+  WriteFileAtomic(RankPidFileName(dir.string(), plan.rank()),
                   std::to_string(getpid()) + "\n");
   return CommunicatorFromEnv(dir.string(), plan.placement.device);
 }
@@ -207,7 +208,7 @@ void RecordFailure(const fs::path& dir, const WorkerPlan& plan, const std::excep
             << e.what() << "\n";
   try {
     if (plan.rank() == 0)
-      EventLog((dir / "events.jsonl").string()).Append("error", {{"message", e.what()}}, true);
+      EventLog(EventLogFileName(dir.string())).Append("error", {{"message", e.what()}}, true);
   } catch (...) {
   }
 }
@@ -231,7 +232,7 @@ int TrainMain(const TrainArgs& args) {
     if (!ClaimRunDir(dir, plan, &lock)) return kExitError;
     SetThreads(plan);
     std::optional<EventLog> log;
-    if (plan.rank() == 0) log.emplace((dir / "events.jsonl").string());
+    if (plan.rank() == 0) log.emplace(EventLogFileName(dir.string()));
     InstallSignalHandlers();
     std::unique_ptr<Communicator> comm = JoinRanks(dir, plan);
     return Work(args, plan, log ? &*log : nullptr, comm.get());

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "base/atomic_file.h"
+#include "base/run_dir.h"
 #include "runner/cli_errors.h"
 
 namespace hrm {
@@ -15,7 +16,7 @@ namespace fs = std::filesystem;
 
 // The run id a run directory's config.json records.
 std::string RunIdOfDir(const fs::path& dir) {
-  const fs::path file = dir / "config.json";
+  const fs::path file = RunConfigFileName(dir.string());
   const json config = json::parse(ReadFile(file.string()), nullptr, false);
   if (!config.is_object() || !config.contains("run_id") || !config["run_id"].is_string())
     throw UsageError(fmt::format("{}: not a run's config (no run_id)", file.string()));
@@ -48,7 +49,7 @@ void AddRunArgument(CLI::App* cmd, RunRef* ref) {
 
 ResolvedRun ResolveRun(const RunRef& ref) {
   const fs::path path(ref.run);
-  if (fs::is_regular_file(path / "config.json")) return {RunIdOfDir(path), ref.run};
+  if (fs::is_regular_file(RunConfigFileName(path.string()))) return {RunIdOfDir(path), ref.run};
   if (fs::is_directory(path))
     throw UsageError(fmt::format("{}: not a run directory (no config.json)", ref.run));
   if (!fs::exists(ref.store))
@@ -64,7 +65,7 @@ ResolvedRun ResolveRun(const RunRef& ref) {
 
 std::string ResolveRunDir(const RunRef& ref) {
   const ResolvedRun run = ResolveRun(ref);
-  if (run.dir.empty() || !fs::exists(fs::path(run.dir) / "config.json"))
+  if (run.dir.empty() || !fs::exists(RunConfigFileName(run.dir)))
     throw UsageError(fmt::format("run {} of {}: its directory {} is not on this machine", run.id,
                                  ref.store, run.dir.empty() ? "(none recorded)" : run.dir));
   return run.dir;

@@ -2,19 +2,18 @@
 // a GPU (CUDA_VISIBLE_DEVICES). A run of W ranks takes W slots.
 #pragma once
 
-#include <sys/types.h>
-
-#include <map>
+#include <list>
 #include <string>
 #include <vector>
 
+#include "base/subprocess.h"
 #include "runner/backend.h"
 
 namespace hrm {
 
 struct LocalBackendOptions {
-  int slots = 1;                // CPU slots (ignored when gpus is not empty)
-  std::vector<int> gpus;        // one slot per GPU id
+  int slots = 1;          // CPU slots (ignored when gpus is not empty)
+  std::vector<int> gpus;  // one slot per GPU id
 };
 
 class LocalBackend : public Backend {
@@ -33,10 +32,11 @@ class LocalBackend : public Backend {
   struct Worker {
     std::string run_id;
     std::vector<int> slots;
+    Subprocess process;  // leads its own group: the worker and every rank it started
   };
   LocalBackendOptions options_;
   std::vector<bool> slot_busy_;
-  std::map<pid_t, Worker> workers_;
+  std::list<Worker> workers_;
 };
 
 }  // namespace hrm

@@ -18,7 +18,8 @@
 #include "base/atomic_file.h"
 #include "base/config.h"
 #include "base/exit_code.h"
-#include "runner/slurm_command.h"
+#include "base/run_dir.h"
+#include "base/subprocess.h"
 
 namespace hrm {
 namespace {
@@ -42,7 +43,7 @@ struct TaskShape {
 TaskShape ShapeOf(const WorkerSpec& spec, bool sweep_gpus) {
   TaskShape shape{std::max(1, spec.ranks), sweep_gpus};
   try {
-    json c = json::parse(ReadFile(spec.run_dir + "/run.json"));
+    json c = json::parse(ReadFile(GivenConfigFileName(spec.run_dir)));
     shape.ranks = std::max<int>(1, c.value("world_size", 1));
     shape.gpus = sweep_gpus || c.value("device", std::string()).rfind("cuda", 0) == 0;
   } catch (const std::exception&) {
@@ -219,7 +220,7 @@ std::vector<WorkerExit> SlurmBackend::Submit() {
         a.tasks.push_back({specs[i].run_id, specs[i].run_dir, specs[i].argv});
         a.cpus_per_task = std::max(a.cpus_per_task, ThreadsOf(specs[i].argv));
         // A record left by an earlier attempt must not pass for this one's.
-        fs::remove(SlurmExitPath(specs[i].run_dir));
+        fs::remove(SlurmExitFileName(specs[i].run_dir));
       }
       WriteFileAtomic(a.script_path(), SlurmBatchScript(a));
       WriteFileAtomic(a.map_path(), TaskMap(a, "").dump(2) + "\n");
@@ -271,7 +272,7 @@ std::vector<WorkerExit> SlurmBackend::Reap() {
                      "with its node"};
     std::string record;
     try {
-      record = ReadFile(SlurmExitPath(t.run_dir));
+      record = ReadFile(SlurmExitFileName(t.run_dir));
     } catch (const std::exception&) {
     }
     std::istringstream in(record);

@@ -90,8 +90,6 @@ std::string SlurmArray::map_path() const {
   return sweep_dir + "/sbatch-" + std::to_string(number) + ".json";
 }
 
-std::string SlurmExitPath(const std::string& run_dir) { return run_dir + "/slurm_exit"; }
-
 std::string SlurmStopPath(const std::string& sweep_dir, const std::string& job_id) {
   return sweep_dir + "/stop-" + job_id;
 }

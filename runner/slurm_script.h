@@ -36,9 +36,6 @@ struct SlurmArray {
   std::string map_path() const;     // sweep_dir/sbatch-K.json
 };
 
-// Where a task leaves "JOBID_INDEX CODE" when its worker has exited for good
-// (not when the task requeued itself): RUN_DIR/slurm_exit.
-std::string SlurmExitPath(const std::string& run_dir);
 
 // Where the runner marks a job whose tasks must not requeue themselves (it
 // asked them to stop): SWEEP_DIR/stop-JOBID.

@@ -20,6 +20,7 @@
 #include "base/atomic_file.h"
 #include "base/exit_code.h"
 #include "base/file_lock.h"
+#include "base/run_dir.h"
 #include "base/sha256.h"
 #include "runner/cli_errors.h"
 #include "runner/grid.h"
@@ -57,7 +58,7 @@ std::string SweepName(const Grid& grid, const std::string& profile,
 // A worker left behind by a runner that was killed still holds its run
 // directory: stop it (its checkpoint is the resume point) before restarting.
 void StopOrphanWorker(const std::string& run_dir) {
-  const std::string lock = run_dir + "/worker.lock";
+  const std::string lock = WorkerLockFileName(run_dir);
   if (!FileLock::IsHeld(lock)) return;
   const std::string holder = FileLock::Holder(lock);  // "pid P on host H"
   char host[256] = {0};
@@ -166,7 +167,7 @@ class Sweep {
         continue;
       }
       if (!r.run_dir.empty()) StopOrphanWorker(r.run_dir);
-      const std::string log = r.run_dir + "/events.jsonl";
+      const std::string log = EventLogFileName(r.run_dir);
       if (fs::exists(log)) IngestEvents(*store_, r.id, log);
       auto now = store_->GetRun(r.id);
       if (now && now->status == RunStatus::kRunning)
@@ -229,7 +230,7 @@ class Sweep {
     spec.run_dir = e.run.run_dir;
     spec.ranks = o_.backend == "local" ? int(e.run.config.value("world_size", int64_t(1))) : 1;
     spec.argv = {SelfExe(), "train", "--run-dir", e.run.run_dir, "--config",
-                 e.run.run_dir + "/run.json", "--set", fmt::format("threads={}", threads_)};
+                 GivenConfigFileName(e.run.run_dir), "--set", fmt::format("threads={}", threads_)};
     for (const auto& a : o_.train_args) spec.argv.push_back(a);
     const int64_t stop_after = search_ ? search_->StopAfter(e.run.id) : -1;
     if (stop_after >= 0) spec.argv.insert(spec.argv.end(), {"--stop-after", std::to_string(stop_after)});
@@ -246,13 +247,13 @@ class Sweep {
   }
 
   void Ingest(const RunStore::SweepEntry& e) {
-    const std::string log = e.run.run_dir + "/events.jsonl";
+    const std::string log = EventLogFileName(e.run.run_dir);
     if (fs::exists(log)) IngestEvents(*store_, e.run.id, log);
   }
 
   void Start(const RunStore::SweepEntry& e) {
     fs::create_directories(e.run.run_dir);
-    const std::string cfg = e.run.run_dir + "/run.json";
+    const std::string cfg = GivenConfigFileName(e.run.run_dir);
     if (!fs::exists(cfg)) WriteFileAtomic(cfg, e.run.config.dump(2) + "\n");
     store_->MarkRunning(e.run.id, ::getpid(), host_);
     backend_->Start(Spec(e));
@@ -276,8 +277,8 @@ class Sweep {
       return;
     }
     const std::string why =
-        fmt::format("worker exited with code {}{}; see {}/worker.log", x.exit_code,
-                    x.detail.empty() ? "" : " (" + x.detail + ")", e->run.run_dir);
+        fmt::format("worker exited with code {}{}; see {}", x.exit_code,
+                    x.detail.empty() ? "" : " (" + x.detail + ")", WorkerLogFileName(e->run.run_dir));
     const bool retry = x.exit_code != kExitUsage && ++failures_[x.run_id] <= o_.max_retries;
     store_->SetRunStatus(x.run_id, retry ? RunStatus::kPending : RunStatus::kFailed, why);
     std::cerr << fmt::format("run {}: {}{}\n", x.run_id, why,

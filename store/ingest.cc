@@ -6,16 +6,11 @@
 
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <ctime>
 #include <optional>
 #include <string_view>
+
+#include "base/event_log.h"
 
 namespace hrm {
 namespace {
@@ -23,15 +18,6 @@ namespace {
 // Eval fields that have their own column; every other key goes to extra.
 constexpr const char* kEvalColumns[] = {"event", "step",      "val_ce", "train_ce",
                                         "lr",    "grad_norm", "tokens", "wall_s"};
-
-std::string IsoNow() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // Binds the value, or NULL.
 template <class T>
@@ -45,8 +31,7 @@ void BindOpt(SQLite::Statement& s, int i, const std::optional<T>& v) {
 // How far the run's log was ingested.
 struct Cursor {
   std::string path;
-  int64_t offset = 0;  // just past the last complete line
-  int64_t line = 0;    // number of that line
+  EventLogCursor at;
 };
 
 void SaveCursor(RunStore& store, const std::string& run_id, const Cursor& c) {
@@ -56,33 +41,10 @@ void SaveCursor(RunStore& store, const std::string& run_id, const Cursor& c) {
       "path = excluded.path, offset = excluded.offset, line = excluded.line");
   up.bind(1, run_id);
   up.bind(2, c.path);
-  up.bind(3, c.offset);
-  up.bind(4, c.line);
+  up.bind(3, c.at.offset);
+  up.bind(4, c.at.line);
   up.exec();
 }
-
-// Appends up to `want` bytes read at `offset` to buf; returns how many.
-size_t ReadAppend(int fd, int64_t offset, size_t want, std::string& buf, const std::string& path) {
-  const size_t keep = buf.size();
-  buf.resize(keep + want);
-  ssize_t n;
-  while ((n = ::pread(fd, &buf[keep], want, off_t(offset))) < 0 && errno == EINTR) {
-  }
-  if (n < 0) throw StoreError(path + ": cannot read event log: " + std::strerror(errno));
-  buf.resize(keep + size_t(n));
-  return size_t(n);
-}
-
-class FileCloser {
- public:
-  explicit FileCloser(int fd) : fd_(fd) {}
-  ~FileCloser() { ::close(fd_); }
-  FileCloser(const FileCloser&) = delete;
-  FileCloser& operator=(const FileCloser&) = delete;
-
- private:
-  int fd_;
-};
 
 // Turns the lines of one ingest into rows, and remembers what they imply
 // for the run's row until Finish writes it.
@@ -95,26 +57,19 @@ class LineIngester {
   // One complete line (without its newline) that starts at byte `offset`.
   void Line(std::string_view text, int64_t offset, int64_t line_no) {
     line_ = line_no;
-    if (text.find_first_not_of(" \t\r") == std::string_view::npos) return;
-    json ev = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-    if (ev.is_discarded() || !ev.is_object()) {
-      // A writer that resumed after a crash without first ending the torn
-      // line glued its first record to it: keep that record.
-      size_t at = 0;
-      while ((at = text.find('{', at + 1)) != std::string_view::npos) {
-        ev = json::parse(text.begin() + at, text.end(), nullptr, /*allow_exceptions=*/false);
-        if (ev.is_object() && ev.contains("event")) break;
-      }
-      if (at == std::string_view::npos)
-        return Warn("not a JSON object (a line torn by a crash?): skipped");
-      Warn("a line torn by a crash runs into the next record: kept the record from byte " +
-           std::to_string(at + 1) + " of the line");
-      text.remove_prefix(at);
-      offset += int64_t(at);
+    EventLine parsed = ParseEventLine(text);
+    if (parsed.event.is_null()) {
+      if (!parsed.skipped.empty()) Warn(parsed.skipped + ": skipped");
+      return;
     }
-    auto name = ev.find("event");
-    if (name == ev.end() || !name->is_string()) return Warn("no \"event\" field: skipped");
-    const std::string& event = name->get_ref<const std::string&>();
+    if (parsed.glued_at > 0) {
+      Warn("a line torn by a crash runs into the next record: kept the record from byte " +
+           std::to_string(parsed.glued_at + 1) + " of the line");
+      text.remove_prefix(parsed.glued_at);
+      offset += int64_t(parsed.glued_at);
+    }
+    json& ev = parsed.event;
+    const std::string event = ev["event"].get<std::string>();
     if (event == "eval") return Eval(ev);
     if (event == "checkpoint") return Checkpoint(ev);
     if (event == "measurement") return Measurement(ev);
@@ -261,7 +216,7 @@ class LineIngester {
     s.reset();
     NoteStep(step);
     touched_ = true;
-    const std::string when = time ? *time : IsoNow();
+    const std::string when = time ? *time : UtcNow();
     if (event == "started") {
       status_ = "running";
       started_at_ = when;
@@ -322,66 +277,41 @@ IngestResult IngestEvents(RunStore& store, const std::string& run_id, const std:
                        ")");
     Cursor cursor;
     if (!known.getColumn(0).isNull())
-      cursor = {known.getColumn(0).getString(), known.getColumn(1).getInt64(),
-                known.getColumn(2).getInt64()};
+      cursor = {known.getColumn(0).getString(),
+                {known.getColumn(1).getInt64(), known.getColumn(2).getInt64()}};
     known.reset();
     const Cursor before = cursor;
-    if (cursor.path != path) cursor = {path, 0, 0};  // another file: read it all
+    if (cursor.path != path) cursor = {path, {}};  // another file: read it all
 
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      if (errno == ENOENT) return out;  // the worker has not started yet
-      throw StoreError(path + ": cannot open event log: " + std::strerror(errno));
-    }
-    FileCloser closer(fd);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0)
-      throw StoreError(path + ": cannot stat event log: " + std::strerror(errno));
-    const int64_t size = st.st_size;
-    // The byte before the cursor must still end a line; otherwise the log
-    // was replaced or cut since the last ingest.
-    char last = '\n';
-    if (cursor.offset > size ||
-        (cursor.offset > 0 &&
-         (::pread(fd, &last, 1, off_t(cursor.offset - 1)) != 1 || last != '\n'))) {
+    EventLogReader log(path);
+    if (!log.exists()) return out;  // the worker has not started yet
+    if (!log.Seek(cursor.at))
       out.warnings.push_back(path +
                              ": no longer matches what was ingested (replaced or cut "
                              "short?): reading it again from the start");
-      cursor.offset = 0;
-      cursor.line = 0;
-    }
-    if (cursor.offset == size && cursor.path == before.path && cursor.offset == before.offset)
-      return out;  // nothing new
+    const EventLogCursor from = log.cursor();
+    const bool moved = cursor.path != before.path || from.offset != before.at.offset;
+    if (log.AtEnd() && !moved) return out;  // nothing new
 
     // The runner is the only writer, so the cursor read above still holds.
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    // Blocks of 1 MiB, so that memory stays small whatever the log's size;
-    // a line that straddles two blocks is carried over.
     LineIngester lines(store, run_id, path, out);
-    std::string buf;  // bytes from cursor.offset on, not yet ingested
-    for (int64_t read_at = cursor.offset; read_at < size;) {
-      const size_t got =
-          ReadAppend(fd, read_at, size_t(std::min<int64_t>(1 << 20, size - read_at)), buf, path);
-      if (got == 0) break;  // cut short while we read: take what is there
-      read_at += int64_t(got);
-      size_t pos = 0;
-      while (const void* nl = std::memchr(buf.data() + pos, '\n', buf.size() - pos)) {
-        const size_t end = size_t(static_cast<const char*>(nl) - buf.data());
-        ++cursor.line;
-        ++out.lines;
-        lines.Line(std::string_view(buf.data() + pos, end - pos), cursor.offset, cursor.line);
-        cursor.offset += int64_t(end + 1 - pos);
-        pos = end + 1;
-      }
-      buf.erase(0, pos);
-    }
+    log.ReadLines([&](std::string_view text, int64_t offset, int64_t line_no) {
+      ++out.lines;
+      lines.Line(text, offset, line_no);
+    });
     lines.Finish();
-    if (cursor.path != before.path || cursor.offset != before.offset)
+    cursor.at = log.cursor();
+    if (cursor.path != before.path || cursor.at.offset != before.at.offset)
       SaveCursor(store, run_id, cursor);
     tx.commit();
   } catch (const SQLite::Exception& e) {
     throw StoreError("store " + store.path() + ": ingesting " + path + " for run " + run_id + ": " +
                      e.what());
+  } catch (const StoreError&) {
+    throw;
+  } catch (const std::runtime_error& e) {  // the log cannot be read
+    throw StoreError(e.what());
   }
   return out;
 }

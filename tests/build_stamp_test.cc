@@ -8,16 +8,21 @@
 #include <string>
 
 #include "base/atomic_file.h"
+#include "base/subprocess.h"
 
 namespace hrm {
 namespace {
 
 namespace fs = std::filesystem;
 
+// Runs a command line (parsed by sh); returns its stdout and stderr.
 std::string Shell(const std::string& cmd) {
-  const std::string out = testing::TempDir() + "/hrm_stamp_cmd.out";
-  EXPECT_EQ(std::system((cmd + " >" + out + " 2>&1").c_str()), 0) << cmd << "\n" << ReadFile(out);
-  return ReadFile(out);
+  SpawnOptions o;
+  o.argv = {"sh", "-c", cmd + " 2>&1"};
+  o.capture = true;
+  const Subprocess::Output r = Subprocess(o).Communicate();
+  EXPECT_EQ(r.status.code, 0) << cmd << "\n" << r.out;
+  return r.out;
 }
 
 class BuildStamp : public testing::Test {

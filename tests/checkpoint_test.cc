@@ -1,6 +1,7 @@
 // Checkpoint files on their own: streamed save, the footer's layout, and every
 // way a file on disk can be broken (truncated anywhere, a flipped byte, no
 // footer, a wrong length): each is refused by name before any tensor is read.
+#include "base/run_dir.h"
 #include "core/checkpoint.h"
 
 #include <gtest/gtest.h>
@@ -61,7 +62,7 @@ void ExpectSameParameters(Net& x, Net& y) {
 }
 
 TEST(Checkpoint, RoundTripsModelOptimizerRngAndMeta) {
-  const std::string path = CheckpointPath(Dir("rt"), 3);
+  const std::string path = CheckpointFileName(Dir("rt"), 3);
   Trained src(3);
   torch::manual_seed(42);
   const std::string sha = SaveCheckpoint(path, *src.net, *src.opt, Meta(3));
@@ -88,7 +89,7 @@ TEST(Checkpoint, RoundTripsModelOptimizerRngAndMeta) {
 }
 
 TEST(Checkpoint, FooterHoldsLengthAndChecksumOfTheArchive) {
-  const std::string path = CheckpointPath(Dir("layout"), 1);
+  const std::string path = CheckpointFileName(Dir("layout"), 1);
   Trained src(1);
   SaveCheckpoint(path, *src.net, *src.opt, Meta(1));
   const std::string bytes = ReadFile(path);
@@ -106,7 +107,7 @@ TEST(Checkpoint, FooterHoldsLengthAndChecksumOfTheArchive) {
 // model it was loaded into is untouched.
 TEST(Checkpoint, DamagedFilesAreRefusedBeforeAnyTensorIsRead) {
   const std::string dir = Dir("damaged");
-  const std::string good = CheckpointPath(dir, 1);
+  const std::string good = CheckpointFileName(dir, 1);
   Trained src(2);
   SaveCheckpoint(good, *src.net, *src.opt, Meta(1));
   const std::string bytes = ReadFile(good);
@@ -152,23 +153,23 @@ TEST(Checkpoint, DamagedFilesAreRefusedBeforeAnyTensorIsRead) {
 TEST(Checkpoint, NewestThatVerifiesIsLoadedAndAnotherRunsIsRefused) {
   const std::string dir = Dir("newest");
   Trained s1(1), s2(2), s3(3);
-  SaveCheckpoint(CheckpointPath(dir, 1), *s1.net, *s1.opt, Meta(1));
-  SaveCheckpoint(CheckpointPath(dir, 2), *s2.net, *s2.opt, Meta(2));
-  SaveCheckpoint(CheckpointPath(dir, 3), *s3.net, *s3.opt, Meta(3));
+  SaveCheckpoint(CheckpointFileName(dir, 1), *s1.net, *s1.opt, Meta(1));
+  SaveCheckpoint(CheckpointFileName(dir, 2), *s2.net, *s2.opt, Meta(2));
+  SaveCheckpoint(CheckpointFileName(dir, 3), *s3.net, *s3.opt, Meta(3));
   // Step 3 loses its footer, step 2 a byte in the middle: step 1 is loaded.
-  std::string b3 = ReadFile(CheckpointPath(dir, 3));
-  WriteFileAtomic(CheckpointPath(dir, 3), b3.substr(0, b3.size() - kFooter));
-  std::string b2 = ReadFile(CheckpointPath(dir, 2));
+  std::string b3 = ReadFile(CheckpointFileName(dir, 3));
+  WriteFileAtomic(CheckpointFileName(dir, 3), b3.substr(0, b3.size() - kFooter));
+  std::string b2 = ReadFile(CheckpointFileName(dir, 2));
   b2[b2.size() / 2] ^= 0x40;
-  WriteFileAtomic(CheckpointPath(dir, 2), b2);
+  WriteFileAtomic(CheckpointFileName(dir, 2), b2);
   Trained dst(0, 4);
   testing::internal::CaptureStderr();
   const json meta = LoadNewestCheckpoint(dir, "abc", dst.net.get(), dst.opt.get());
   const std::string err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(meta["step"], 1);
   ExpectSameParameters(*s1.net, *dst.net);
-  EXPECT_NE(err.find(CheckpointPath(dir, 3)), std::string::npos) << err;
-  EXPECT_NE(err.find(CheckpointPath(dir, 2) + ": checksum mismatch"), std::string::npos) << err;
+  EXPECT_NE(err.find(CheckpointFileName(dir, 3)), std::string::npos) << err;
+  EXPECT_NE(err.find(CheckpointFileName(dir, 2) + ": checksum mismatch"), std::string::npos) << err;
 
   // A verified checkpoint of another run is an error, not a fallback.
   Trained other(0, 5);
@@ -182,7 +183,7 @@ TEST(Checkpoint, NewestThatVerifiesIsLoadedAndAnotherRunsIsRefused) {
 // A save that cannot be published leaves no temp file and no checkpoint.
 TEST(Checkpoint, FailedPublishLeavesNothingBehind) {
   const std::string dir = Dir("failed");
-  const std::string path = CheckpointPath(dir, 5);
+  const std::string path = CheckpointFileName(dir, 5);
   fs::create_directories(fs::path(path) / "occupied");  // rename onto a non-empty directory fails
   Trained src(1);
   try {
@@ -200,7 +201,7 @@ TEST(Checkpoint, FailedPublishLeavesNothingBehind) {
 // at the path is kept and no temp file remains.
 TEST(Checkpoint, WriteErrorMidStreamKeepsThePreviousCheckpoint) {
   const std::string dir = Dir("write_error");
-  const std::string path = CheckpointPath(dir, 1);
+  const std::string path = CheckpointFileName(dir, 1);
   Trained old_state(1), new_state(2);
   SaveCheckpoint(path, *old_state.net, *old_state.opt, Meta(1));
   const std::string before = ReadFile(path);

@@ -3,7 +3,6 @@
 // --store's default; RUN as a run id or a run directory; defaults that agree
 // with the config; help text without artefacts; --json that parses.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,6 +13,8 @@
 #include "base/atomic_file.h"
 #include "base/config.h"
 #include "base/exit_code.h"
+#include "base/run_dir.h"
+#include "base/subprocess.h"
 #include "store/run_store.h"
 #include "store/store_lock.h"
 
@@ -40,13 +41,12 @@ struct Output {
 // Runs `hrm ARGS` in Root() (so that the default runs/hrm.db lands there)
 // with HRM_STORE unset unless `env` sets it, output captured.
 Output Hrm(const std::string& args, const std::string& env = "") {
-  static int n = 0;
-  const std::string base = (Root() / ("cmd" + std::to_string(n++))).string();
-  const std::string cmd = "cd " + Root().string() + " && env -u HRM_STORE " + env + " " +
-                          HRM_BINARY + " " + args + " >" + base + ".out 2>" + base + ".err";
-  const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(base + ".out"),
-          ReadFile(base + ".err")};
+  SpawnOptions o;
+  o.argv = {"sh", "-c", "env -u HRM_STORE " + env + " " + HRM_BINARY + " " + args};
+  o.cwd = Root().string();
+  o.capture = true;
+  const Subprocess::Output r = Subprocess(o).Communicate();
+  return {r.status.signal == 0 ? r.status.code : -1, r.out, r.err};
 }
 
 bool Has(const std::string& text, const std::string& part) {
@@ -101,7 +101,7 @@ KnownRun MakeStoreWithRun(const std::string& name) {
   k.id = RunId(config);
   k.dir = (Root() / (name + "_run")).string();
   fs::create_directories(k.dir);
-  WriteFileAtomic(k.dir + "/config.json", json{{"run_id", k.id}, {"config", config}}.dump());
+  WriteFileAtomic(RunConfigFileName(k.dir), json{{"run_id", k.id}, {"config", config}}.dump());
   auto s = RunStore::Open(k.store);
   const int64_t sweep = s->UpsertSweep({name, "grid.yaml", "", "", {}});
   s->AddRunToSweep(sweep, {{k.id, config, "train", k.dir}, "a λ—label", 0});
@@ -170,7 +170,7 @@ TEST(Cli, BadConfigKeyIsAUsageErrorNamingTheKey) {
   const Output train = Hrm("train --no-progress --run-dir " + dir + " --set no_such_key=1");
   EXPECT_EQ(train.rc, kExitUsage) << train.err;
   EXPECT_TRUE(Has(train.err, "no_such_key")) << train.err;
-  EXPECT_FALSE(fs::exists(dir + "/config.json"));
+  EXPECT_FALSE(fs::exists(RunConfigFileName(dir)));
 }
 
 TEST(Cli, BadGridIsAUsageErrorWithFileAndLineAndWritesNothing) {

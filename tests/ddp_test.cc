@@ -1,10 +1,8 @@
 // Data parallelism on real parts: Gloo communicators between threads, and the
 // real `hrm` binary launching real rank processes on real text (the GPL's
 // English, byte-level), tiny models.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <torch/csrc/distributed/c10d/FileStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
@@ -18,6 +16,9 @@
 #include <thread>
 
 #include "base/atomic_file.h"
+#include "base/event_log.h"
+#include "base/run_dir.h"
+#include "base/subprocess.h"
 #include "core/checkpoint.h"
 #include "core/model.h"
 #include "base/token_data.h"
@@ -25,8 +26,6 @@
 #ifdef HRM_HAVE_GLOO
 #include "core/gloo_communicator.h"
 #endif
-
-extern char** environ;
 
 namespace hrm {
 namespace {
@@ -191,43 +190,33 @@ std::vector<std::string> TrainArgs(const std::string& run_dir,
   return args;
 }
 
-// Starts HRM_BINARY with `args`, the environment plus `env`, and output
-// appended to `log`.
-pid_t Start(std::vector<std::string> args, const std::vector<std::string>& env,
-            const std::string& log) {
-  std::vector<std::string> envs(env);
-  for (char** e = environ; *e != nullptr; ++e) envs.push_back(*e);
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  for (auto& e : envs) envp.push_back(e.data());
-  argv.push_back(nullptr);
-  envp.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
-  return pid;
+// Starts HRM_BINARY with `args`, the environment plus `env` ("NAME=value"), and output
+// appended to `log`, in our process group.
+Subprocess Start(std::vector<std::string> args, const std::vector<std::string>& env,
+                 const std::string& log) {
+  SpawnOptions o;
+  o.argv = std::move(args);
+  for (const std::string& kv : env) o.env[kv.substr(0, kv.find('='))] = kv.substr(kv.find('=') + 1);
+  o.output_file = log;
+  o.new_process_group = false;
+  return Subprocess(o);
 }
 
 // The exit code (128 + signal when killed), or nullopt if still running
 // after `limit` (the process is then killed).
-std::optional<int> Wait(pid_t pid, double limit_s) {
+std::optional<int> Wait(Subprocess& child, double limit_s) {
   const auto t0 = Clock::now();
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
+  std::optional<ExitStatus> status;
+  while (!(status = child.Poll())) {
     if (SecondsSince(t0) > limit_s) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
+      child.Stop(milliseconds(0), SIGKILL);
       return std::nullopt;
     }
     std::this_thread::sleep_for(milliseconds(20));
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return status->code;
 }
+std::optional<int> Wait(Subprocess&& child, double limit_s) { return Wait(child, limit_s); }
 
 int RunHrm(const std::vector<std::string>& args, const std::string& log,
            const std::vector<std::string>& env = {}) {
@@ -238,12 +227,8 @@ int RunHrm(const std::vector<std::string>& args, const std::string& log,
 
 std::vector<json> Events(const std::string& run_dir, const std::string& name) {
   std::vector<json> out;
-  std::ifstream in(run_dir + "/events.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    json e = json::parse(line);
-    if (e["event"] == name) out.push_back(e);
-  }
+  for (json& e : ReadEventLog(EventLogFileName(run_dir)))
+    if (e["event"] == name) out.push_back(std::move(e));
   return out;
 }
 
@@ -268,7 +253,7 @@ void ExpectNear(const json& a, const json& b, double tol, const std::string& whe
 }
 
 LanguageModel FinalModel(const std::string& run_dir) {
-  const json config = json::parse(ReadFile(run_dir + "/config.json"))["config"];
+  const json config = json::parse(ReadFile(RunConfigFileName(run_dir)))["config"];
   LanguageModel m = MakeModel(ModelOptions::FromConfig(config));
   LoadCheckpoint(ListCheckpoints(run_dir).front(), m.get(), nullptr);
   return m;
@@ -291,8 +276,8 @@ TEST(DataParallel, TwoRanksEqualOneRankAccumulatingTwoMicroBatches) {
   std::printf("W=2 run: %.2f s\n", SecondsSince(t0));
 
   // Both ranks ran (each wrote its pid), rank 0 alone wrote events.
-  EXPECT_TRUE(fs::exists(two + "/rank0.pid"));
-  EXPECT_TRUE(fs::exists(two + "/rank1.pid"));
+  EXPECT_TRUE(fs::exists(RankPidFileName(two, 0)));
+  EXPECT_TRUE(fs::exists(RankPidFileName(two, 1)));
   EXPECT_EQ(Events(two, "started").size(), 1u);
   const std::vector<json> rows1 = Events(one, "eval"), rows2 = Events(two, "eval");
   ASSERT_EQ(rows1.size(), 3u);  // steps 0, 3, 6
@@ -317,7 +302,7 @@ TEST(DataParallel, WorldSizeMustMatchTheEnvironment) {
   EXPECT_EQ(rc, 2);
   EXPECT_NE(ReadFile(dir + ".log").find("WORLD_SIZE=3"), std::string::npos)
       << ReadFile(dir + ".log");
-  EXPECT_FALSE(fs::exists(dir + "/config.json"));
+  EXPECT_FALSE(fs::exists(RunConfigFileName(dir)));
 }
 
 // A W=2 run of 100 steps with a short collective timeout, started, and
@@ -326,7 +311,8 @@ struct RunningRanks {
   static constexpr double kTimeoutS = 3;
   std::string dir;
   std::vector<std::string> args, env;
-  pid_t launcher = -1, rank0 = -1, rank1 = -1;
+  std::optional<Subprocess> launcher;
+  pid_t rank0 = -1, rank1 = -1;
 
   explicit RunningRanks(const std::string& name)
       : dir(FreshDir(name)),
@@ -338,15 +324,15 @@ struct RunningRanks {
     while (ListCheckpoints(dir).empty() && SecondsSince(t0) < 120)
       std::this_thread::sleep_for(milliseconds(10));
     if (ListCheckpoints(dir).empty()) return;
-    rank0 = ReadPid(dir + "/rank0.pid");
-    rank1 = ReadPid(dir + "/rank1.pid");
+    rank0 = ReadPid(RankPidFileName(dir, 0));
+    rank1 = ReadPid(RankPidFileName(dir, 1));
   }
 
   // Waits for the launcher after rank 1 was made to fail: it must exit
   // non-zero within the timeout and a margin, leaving no rank behind.
   void ExpectPromptFailure() {
     const auto t0 = Clock::now();
-    const std::optional<int> rc = Wait(launcher, kTimeoutS + 60);
+    const std::optional<int> rc = Wait(*launcher, kTimeoutS + 60);
     ASSERT_TRUE(rc.has_value()) << "launcher hung; " << ReadFile(dir + ".log");
     std::printf("launcher exited %d, %.2f s after the failure\n", *rc, SecondsSince(t0));
     EXPECT_NE(*rc, 0);
@@ -377,8 +363,8 @@ TEST(DataParallel, KilledRankFailsTheRunPromptlyAndTheRerunResumes) {
 TEST(DataParallel, SignalledLauncherStopsEveryRankAtOneStepWithACheckpoint) {
   RunningRanks run("signalled");
   ASSERT_GT(run.rank1, 0) << "no checkpoint appeared; " << ReadFile(run.dir + ".log");
-  ASSERT_EQ(kill(run.launcher, SIGTERM), 0);  // as a runner preempting the job would
-  const std::optional<int> rc = Wait(run.launcher, 60);
+  ASSERT_EQ(kill(run.launcher->pid(), SIGTERM), 0);  // as a runner preempting the job would
+  const std::optional<int> rc = Wait(*run.launcher, 60);
   ASSERT_TRUE(rc.has_value()) << "launcher hung; " << ReadFile(run.dir + ".log");
   EXPECT_EQ(*rc, 130) << ReadFile(run.dir + ".log");  // every rank stopped, none failed
   EXPECT_FALSE(Alive(run.rank0));

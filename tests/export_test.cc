@@ -15,6 +15,9 @@
 #include <map>
 
 #include "base/atomic_file.h"
+#include "base/event_log.h"
+#include "base/run_dir.h"
+#include "base/subprocess.h"
 #include "base/exit_code.h"
 #include "core/model_weights.h"
 #include "core/safetensors.h"
@@ -42,14 +45,14 @@ struct Output {
   std::string out, err;
 };
 
-// Runs the real binary (or another command) with stdout and stderr captured.
+// Runs the real binary (or another command line, parsed by sh) with stdout and stderr
+// captured; rc -1 when it was killed by a signal.
 Output Sh(const std::string& cmd) {
-  static int n = 0;
-  const std::string base = (Root() / ("cmd" + std::to_string(n++))).string();
-  const int status =
-      std::system((cmd + " >" + base + ".out 2>" + base + ".err </dev/null").c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(base + ".out"),
-          ReadFile(base + ".err")};
+  SpawnOptions o;
+  o.argv = {"sh", "-c", cmd};
+  o.capture = true;
+  Subprocess::Output r = Subprocess(o).Communicate();
+  return {r.status.signal == 0 ? r.status.code : -1, r.out, r.err};
 }
 Output Hrm(const std::string& args) { return Sh(std::string(HRM_BINARY) + " " + args); }
 
@@ -88,10 +91,7 @@ Output CheckWithPython(const std::string& export_dir, const torch::Tensor& token
 }
 
 std::vector<json> Events(const std::string& dir) {
-  std::vector<json> events;
-  std::ifstream in(dir + "/events.jsonl");
-  for (std::string line; std::getline(in, line);) events.push_back(json::parse(line));
-  return events;
+  return ReadEventLog(EventLogFileName(dir));
 }
 
 std::vector<json> Evals(const std::string& dir) {
@@ -385,8 +385,8 @@ TEST(Generate, UnknownRunsAndRunsWithoutCheckpointsAreClearErrors) {
   const std::string store = (Root() / "gen.db").string();
   const fs::path fresh = Root() / "no_ckpt_run";
   fs::create_directories(fresh);
-  fs::copy_file(fs::path(Trained("transformer")) / "config.json", fresh / "config.json");
-  const json run_config = json::parse(ReadFile((fresh / "config.json").string()));
+  fs::copy_file(RunConfigFileName(Trained("transformer")), RunConfigFileName(fresh.string()));
+  const json run_config = json::parse(ReadFile(RunConfigFileName(fresh.string())));
   {
     auto s = RunStore::Open(store);
     const int64_t sweep = s->UpsertSweep({"t", "grid.yaml", "", "", {}});
@@ -469,12 +469,12 @@ TEST(Reproduce, PrintsTheRecipeAndARerunIsBitIdentical) {
   const fs::path old_run = Root() / "old_run";
   fs::remove_all(old_run);
   fs::copy(run, old_run, fs::copy_options::recursive);
-  std::string log = ReadFile((old_run / "events.jsonl").string());
+  std::string log = ReadFile(EventLogFileName(old_run.string()));
   const std::string line = log.substr(0, log.find('\n'));
   json first = json::parse(line);
   first["provenance"]["git_commit"] = "0123456789abcdef0123456789abcdef01234567";
   first["provenance"]["libtorch"] = "0.4.1";
-  WriteFileAtomic((old_run / "events.jsonl").string(), first.dump() + log.substr(line.size()));
+  WriteFileAtomic(EventLogFileName(old_run.string()), first.dump() + log.substr(line.size()));
   Output old = Hrm("reproduce " + old_run.string());
   EXPECT_EQ(old.rc, 0) << old.err;
   EXPECT_NE(old.out.find("git checkout 0123456789abcdef"), std::string::npos) << old.out;
@@ -492,8 +492,8 @@ TEST(Reproduce, PrintsTheRecipeAndARerunIsBitIdentical) {
   EXPECT_EQ(rerun.rc, 0) << rerun.out << rerun.err;
   EXPECT_NE(rerun.out.find("reproduced: 3 of 3 evaluations bit-identical"), std::string::npos)
       << rerun.out;
-  EXPECT_EQ(json::parse(ReadFile(again + "/config.json"))["run_id"],
-            json::parse(ReadFile(run + "/config.json"))["run_id"]);
+  EXPECT_EQ(json::parse(ReadFile(RunConfigFileName(again)))["run_id"],
+            json::parse(ReadFile(RunConfigFileName(run)))["run_id"]);
 }
 
 // `hrm --version` and a run's provenance name the commit stamped into the
@@ -535,12 +535,12 @@ TEST(Reproduce, TwoRankRunReproducesThroughItsLauncher) {
   GTEST_SKIP() << "built without Gloo";
 #endif
   const std::string run = Trained("transformer", "world_size: 2\n", "ddp");
-  ASSERT_TRUE(fs::exists(run + "/rank1.pid"));
+  ASSERT_TRUE(fs::exists(RankPidFileName(run, 1)));
   Output rerun = Hrm("reproduce " + run + " --run --out " + (Root() / "ddp_rerun").string());
   EXPECT_EQ(rerun.rc, 0) << rerun.out << rerun.err;
   EXPECT_NE(rerun.out.find("reproduced: 3 of 3 evaluations bit-identical"), std::string::npos)
       << rerun.out << rerun.err;
-  EXPECT_TRUE(fs::exists(Root() / "ddp_rerun" / "rank1.pid"));
+  EXPECT_TRUE(fs::exists(RankPidFileName((Root() / "ddp_rerun").string(), 1)));
 }
 
 }  // namespace

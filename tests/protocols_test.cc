@@ -15,6 +15,7 @@
 #include "core/checkpoint.h"
 #include "core/device.h"
 #include "base/event_log.h"
+#include "base/run_dir.h"
 #include "base/exit_code.h"
 #include "core/generate.h"
 #include "core/model.h"
@@ -47,11 +48,7 @@ std::string FreshDir(const std::string& name) {
 }
 
 std::vector<json> Events(const std::string& dir) {
-  std::vector<json> events;
-  std::ifstream in(dir + "/events.jsonl");
-  std::string line;
-  while (std::getline(in, line)) events.push_back(json::parse(line));
-  return events;
+  return ReadEventLog(EventLogFileName(dir));
 }
 
 // Measurement events by metric (the first of each), and their count.
@@ -63,7 +60,7 @@ std::map<std::string, json> Measurements(const std::vector<json>& events) {
 }
 
 std::vector<json> RunProtocolIn(const json& config, const std::string& dir) {
-  EventLog log(dir + "/events.jsonl");
+  EventLog log(EventLogFileName(dir));
   ProtocolContext ctx{config,           RunId(config), json{{"device", "cpu"}},
                       &log,             GplText().View(), ResolvePlacement(config)};
   EXPECT_EQ(RunProtocol(ctx), kExitOk);

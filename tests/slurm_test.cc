@@ -2,11 +2,8 @@
 // and the real `hrm` binary sweeping through a real single-node SLURM cluster
 // (scripts/slurm/start.sh; `make test` starts and stops it, and these tests
 // start it themselves when it is not up). Tiny models on the builtin corpus.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,12 +15,12 @@
 #include <thread>
 
 #include "base/atomic_file.h"
+#include "base/event_log.h"
+#include "base/run_dir.h"
+#include "base/subprocess.h"
 #include "runner/slurm_backend.h"
-#include "runner/slurm_command.h"
 #include "runner/slurm_script.h"
 #include "store/run_store.h"
-
-extern char** environ;
 
 namespace hrm {
 namespace {
@@ -66,42 +63,27 @@ bool WaitFor(F done, Clock::duration limit, milliseconds every = milliseconds(10
   return true;
 }
 
-// A child process with stdout and stderr in `log`.
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log, bool new_group = false) {
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  if (new_group) {
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  }
-  pid_t pid = -1;
-  const int err = posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  return err == 0 ? pid : -1;
+// A child process with stdout and stderr appended to `log`.
+Subprocess Spawn(const std::vector<std::string>& args, const std::string& log,
+                 bool new_group = false) {
+  SpawnOptions o;
+  o.argv = args;
+  o.output_file = log;
+  o.new_process_group = new_group;
+  return Subprocess(o);
 }
 
 // The child's exit code (128+signal if killed), or -1 if it is still running
 // after `limit` (then it is killed).
-int WaitExit(pid_t pid, Clock::duration limit) {
-  int status = 0;
-  const bool ended = WaitFor([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, limit);
-  if (!ended) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
+int WaitExit(Subprocess& child, Clock::duration limit) {
+  std::optional<ExitStatus> status;
+  if (!WaitFor([&] { return bool(status = child.Poll()); }, limit)) {
+    child.Stop(milliseconds(0), SIGKILL);
     return -1;
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return status->code;
 }
+int WaitExit(Subprocess&& child, Clock::duration limit) { return WaitExit(child, limit); }
 
 // ---- The batch script, run by bash outside SLURM ----------------------------
 
@@ -132,7 +114,7 @@ class SlurmScriptTest : public testing::Test {
   // Runs the script as array task `index` of job 7, with a fake `scontrol`
   // first on PATH that logs its arguments to dir_/scontrol.calls and exits
   // with `scontrol_rc` (the script calls it only to requeue itself).
-  pid_t Start(const std::string& script, int index, int scontrol_rc = 0) {
+  Subprocess Start(const std::string& script, int index, int scontrol_rc = 0) {
     fs::create_directories(dir_ + "/bin");
     WriteFileAtomic(dir_ + "/bin/scontrol", "#!/bin/sh\necho \"$@\" >> " + dir_ +
                                                 "/scontrol.calls\nexit " +
@@ -169,7 +151,7 @@ TEST_F(SlurmScriptTest, RunsTheWorkerWithItsArgumentsAndRecordsItsExitCode) {
   EXPECT_EQ(WaitExit(Start(script, 0), seconds(20)), 3) << Slurp(dir_ + "/script.out");
   EXPECT_EQ(Slurp(dir_ + "/worker.args"), tricky + "\n");
   EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 3\n");
-  EXPECT_NE(Slurp(run_dir_ + "/worker.log").find("SLURM task 7_0"), std::string::npos);
+  EXPECT_NE(Slurp(WorkerLogFileName(run_dir_)).find("SLURM task 7_0"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir_ + "/scontrol.calls"));
 }
 
@@ -184,9 +166,9 @@ TEST_F(SlurmScriptTest, AnIndexWithoutARunFailsAndRecordsNothing) {
 // script outlives it to record the worker's 130, and does not requeue itself
 // (that would undo a scancel; SLURM's own requeue needs no help).
 TEST_F(SlurmScriptTest, OutlivesSigtermToRecordTheWorkersExit) {
-  const pid_t pid = Start(SignalledWorkerScript("TERM"), 0);
+  Subprocess pid = Start(SignalledWorkerScript("TERM"), 0);
   ASSERT_TRUE(Ready());
-  ::kill(-pid, SIGTERM);
+  pid.Signal(SIGTERM);  // to its process group
   EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
   EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
   EXPECT_FALSE(fs::exists(dir_ + "/scontrol.calls"));
@@ -196,20 +178,20 @@ TEST_F(SlurmScriptTest, OutlivesSigtermToRecordTheWorkersExit) {
 // limit): it reaches the worker, and the task requeues itself, leaving no
 // exit record (the task is not over).
 TEST_F(SlurmScriptTest, RequeuesItselfAfterSigusr1) {
-  const pid_t pid = Start(SignalledWorkerScript("USR1"), 0);
+  Subprocess pid = Start(SignalledWorkerScript("USR1"), 0);
   ASSERT_TRUE(Ready());
-  ::kill(pid, SIGUSR1);
+  ::kill(pid.pid(), SIGUSR1);  // the batch shell alone
   EXPECT_EQ(WaitExit(pid, seconds(20)), 0) << Slurp(dir_ + "/script.out");
   EXPECT_EQ(Slurp(dir_ + "/scontrol.calls"), "requeue 7_0\n");
   EXPECT_FALSE(fs::exists(SlurmExitPath(run_dir_)));
-  EXPECT_NE(Slurp(run_dir_ + "/worker.log").find("after SIGUSR1"), std::string::npos);
+  EXPECT_NE(Slurp(WorkerLogFileName(run_dir_)).find("after SIGUSR1"), std::string::npos);
 }
 
 // When the requeue is refused, the task ends with the worker's code.
 TEST_F(SlurmScriptTest, RecordsTheExitWhenItsRequeueIsRefused) {
-  const pid_t pid = Start(SignalledWorkerScript("USR1"), 0, /*scontrol_rc=*/1);
+  Subprocess pid = Start(SignalledWorkerScript("USR1"), 0, /*scontrol_rc=*/1);
   ASSERT_TRUE(Ready());
-  ::kill(pid, SIGUSR1);
+  ::kill(pid.pid(), SIGUSR1);  // the batch shell alone
   EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
   EXPECT_EQ(Slurp(dir_ + "/scontrol.calls"), "requeue 7_0\n");
   EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
@@ -219,9 +201,9 @@ TEST_F(SlurmScriptTest, RecordsTheExitWhenItsRequeueIsRefused) {
 // means checkpoint and end, not requeue.
 TEST_F(SlurmScriptTest, DoesNotRequeueAJobTheRunnerStopped) {
   WriteFileAtomic(SlurmStopPath(dir_, "7"), "stopped\n");
-  const pid_t pid = Start(SignalledWorkerScript("USR1"), 0);
+  Subprocess pid = Start(SignalledWorkerScript("USR1"), 0);
   ASSERT_TRUE(Ready());
-  ::kill(pid, SIGUSR1);
+  ::kill(pid.pid(), SIGUSR1);  // the batch shell alone
   EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
   EXPECT_FALSE(fs::exists(dir_ + "/scontrol.calls"));
   EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
@@ -368,11 +350,8 @@ class SlurmSweepTest : public testing::Test {
   // The run's last eval step in its event log (-1 before the first).
   static int64_t LastEvalStep(const std::string& run_dir) {
     int64_t last = -1;
-    std::istringstream lines(Slurp(run_dir + "/events.jsonl"));
-    for (std::string line; std::getline(lines, line);) {
-      json e = json::parse(line, nullptr, false);
-      if (!e.is_discarded() && e.value("event", "") == "eval") last = e.value("step", last);
-    }
+    for (const json& e : ReadEventLog(EventLogFileName(run_dir)))
+      if (e["event"] == "eval") last = e.value("step", last);
     return last;
   }
 
@@ -410,11 +389,8 @@ class SlurmSweepTest : public testing::Test {
   // Every eval step of a run's event log appears once.
   static void ExpectNoDuplicateEvals(const std::string& run_dir) {
     std::map<int64_t, int> seen;
-    std::istringstream lines(Slurp(run_dir + "/events.jsonl"));
-    for (std::string line; std::getline(lines, line);) {
-      json e = json::parse(line, nullptr, false);
-      if (!e.is_discarded() && e.value("event", "") == "eval") ++seen[e.value("step", -1)];
-    }
+    for (const json& e : ReadEventLog(EventLogFileName(run_dir)))
+      if (e["event"] == "eval") ++seen[e.value("step", -1)];
     for (const auto& [step, n] : seen) EXPECT_EQ(n, 1) << run_dir << ": eval at step " << step;
   }
 
@@ -441,7 +417,7 @@ TEST_F(SlurmSweepTest, RequeuedTaskResumesFromItsCheckpoint) {
   const auto reference = Reference();
   const std::string store = dir_ + "/slurm/hrm.db";
   const std::string log = dir_ + "/slurm.log";
-  const pid_t sweep = Spawn(SweepArgs(store, "slurm"), log);
+  Subprocess sweep = Spawn(SweepArgs(store, "slurm"), log);
   ASSERT_TRUE(WaitFor([&] { return !JobId(store).empty(); }, seconds(60))) << Slurp(log);
   const std::string task = JobId(store) + "_0";
   const std::string run_dir = TaskMap(store, 0)["tasks"][0]["run_dir"];
@@ -456,9 +432,9 @@ TEST_F(SlurmSweepTest, RequeuedTaskResumesFromItsCheckpoint) {
   ASSERT_EQ(RunCommand({"scontrol", "update", "JobId=" + task, "StartTime=now"}).exit_code, 0);
 
   ASSERT_EQ(WaitExit(sweep, seconds(180)), 0) << Slurp(log);
-  const std::string events = Slurp(run_dir + "/events.jsonl");
+  const std::string events = Slurp(EventLogFileName(run_dir));
   EXPECT_NE(events.find("\"interrupted\""), std::string::npos) << "the task was not caught mid-run";
-  EXPECT_NE(Slurp(run_dir + "/worker.log").find("restart 1"), std::string::npos);
+  EXPECT_NE(Slurp(WorkerLogFileName(run_dir)).find("restart 1"), std::string::npos);
   ExpectNoDuplicateEvals(run_dir);
   EXPECT_EQ(Contents(store), reference);
 }
@@ -481,8 +457,9 @@ base: {model: transformer, L: 2, d: 32, seq: 32, batch: 4, steps: 30, warmup: 5,
   EXPECT_EQ(map["ranks"], 2);
   EXPECT_NE(Slurp(map["script"]).find("srun --ntasks"), std::string::npos);
   const std::string run_dir = map["tasks"][0]["run_dir"];
-  for (const char* pid : {"/rank0.pid", "/rank1.pid"})
-    EXPECT_TRUE(fs::exists(run_dir + pid)) << pid << ": " << Slurp(run_dir + "/worker.log");
+  for (int rank : {0, 1})
+    EXPECT_TRUE(fs::exists(RankPidFileName(run_dir, rank)))
+        << "rank " << rank << ": " << Slurp(WorkerLogFileName(run_dir));
   EXPECT_EQ(Contents(store), reference);
 }
 
@@ -493,15 +470,15 @@ base: {model: transformer, L: 2, d: 32, seq: 32, batch: 4, steps: 30, warmup: 5,
 TEST_F(SlurmSweepTest, RerunReattachesAndAfterScancelCompletes) {
   const auto reference = Reference();
   const std::string store = dir_ + "/slurm/hrm.db";
-  const pid_t first = Spawn(SweepArgs(store, "slurm"), dir_ + "/first.log");
+  Subprocess first = Spawn(SweepArgs(store, "slurm"), dir_ + "/first.log");
   ASSERT_TRUE(WaitFor([&] { return !JobId(store).empty(); }, seconds(60)));
   const std::string job = JobId(store);
   ASSERT_TRUE(WaitFor([&] { return TaskState(job + "_1") == "RUNNING"; }, seconds(60)));
-  ::kill(first, SIGKILL);
+  ::kill(first.pid(), SIGKILL);
   WaitExit(first, seconds(10));
 
   const std::string log = dir_ + "/second.log";
-  const pid_t second = Spawn(SweepArgs(store, "slurm"), log);
+  Subprocess second = Spawn(SweepArgs(store, "slurm"), log);
   ASSERT_TRUE(WaitFor([&] { return Slurp(log).find("reattached") != std::string::npos; },
                       seconds(30)))
       << Slurp(log);
@@ -536,22 +513,22 @@ TEST_F(SlurmSweepTest, RerunReattachesAndAfterScancelCompletes) {
 TEST_F(SlurmSweepTest, CtrlCStopsTheTasksAfterTheirCheckpoint) {
   const std::string store = dir_ + "/slurm/hrm.db";
   const std::string log = dir_ + "/slurm.log";
-  const pid_t sweep = Spawn(SweepArgs(store, "slurm"), log);
+  Subprocess sweep = Spawn(SweepArgs(store, "slurm"), log);
   ASSERT_TRUE(WaitFor([&] { return !JobId(store).empty(); }, seconds(60))) << Slurp(log);
   const json map = TaskMap(store, 0);
   for (const auto& t : map["tasks"]) {
     const std::string run_dir = t["run_dir"];
     ASSERT_TRUE(WaitFor([&] { return LastEvalStep(run_dir) >= 25; }, seconds(60))) << Slurp(log);
   }
-  ::kill(sweep, SIGINT);
+  ::kill(sweep.pid(), SIGINT);
   EXPECT_EQ(WaitExit(sweep, seconds(60)), 130) << Slurp(log);
 
   EXPECT_TRUE(fs::exists(SlurmStopPath(SweepDir(store), JobId(store))));
   EXPECT_EQ(RunCommand({"squeue", "-h", "-j", JobId(store)}).out, "") << "a task requeued itself";
   for (const auto& t : map["tasks"]) {
     const std::string run_dir = t["run_dir"];
-    EXPECT_NE(Slurp(run_dir + "/events.jsonl").find("\"interrupted\""), std::string::npos);
-    EXPECT_NE(Slurp(run_dir + "/worker.log").find("code 130 after SIGUSR1"), std::string::npos);
+    EXPECT_NE(Slurp(EventLogFileName(run_dir)).find("\"interrupted\""), std::string::npos);
+    EXPECT_NE(Slurp(WorkerLogFileName(run_dir)).find("code 130 after SIGUSR1"), std::string::npos);
   }
   for (const auto& [id, text] : Contents(store))
     EXPECT_EQ(text.rfind("interrupted\n", 0), 0u) << id << ": " << text;

@@ -5,13 +5,13 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/store_test_util.h"
+#include <chrono>
 
-extern char** environ;
+#include "base/subprocess.h"
+#include "tests/store_test_util.h"
 
 namespace hrm {
 namespace {
@@ -92,15 +92,13 @@ TEST(StoreLockTest, WorkersStartedByTheRunnerDoNotKeepItsLock) {
   TempDir dir;
   const std::string db = dir / "hrm.db";
   auto lock = StoreLock::Acquire(db);
-  pid_t worker = 0;
-  char sleep_path[] = "/bin/sleep";
-  char seconds[] = "30";
-  char* argv[] = {sleep_path, seconds, nullptr};
-  ASSERT_EQ(::posix_spawn(&worker, sleep_path, nullptr, nullptr, argv, environ), 0);
+  SpawnOptions o;
+  o.argv = {"/bin/sleep", "30"};
+  Subprocess worker(o);
   lock.reset();  // the runner goes; its worker lives on
   EXPECT_FALSE(StoreLock::Holder(db));
   EXPECT_NO_THROW(StoreLock::Acquire(db));
-  Kill(worker);
+  worker.Stop(std::chrono::milliseconds(0), SIGKILL);
 }
 
 TEST(StoreLockTest, AnUnusableLockFileIsAnErrorNamingIt) {

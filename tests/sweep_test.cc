@@ -1,10 +1,7 @@
 // `hrm sweep` end to end: the real binary, real worker processes, a real
 // SQLite store, and kill -9 at the worst moments.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -14,10 +11,11 @@
 #include <fstream>
 #include <thread>
 
+#include "base/event_log.h"
 #include "base/file_lock.h"
+#include "base/run_dir.h"
+#include "base/subprocess.h"
 #include "store/store_lock.h"
-
-extern char** environ;
 
 namespace hrm {
 namespace {
@@ -51,27 +49,17 @@ Dirs Fresh(const std::string& name) {
   return d;
 }
 
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<char*> argv;
-  std::vector<std::string> copy = args;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&fa);
-  return pid;
+// The runner, in our process group, its output appended to `log`.
+Subprocess Spawn(const std::vector<std::string>& args, const std::string& log) {
+  SpawnOptions o;
+  o.argv = args;
+  o.output_file = log;
+  o.new_process_group = false;
+  return Subprocess(o);
 }
 
-int Wait(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+int Wait(Subprocess& child) { return child.Wait().code; }
+int Wait(Subprocess&& child) { return child.Wait().code; }
 
 std::vector<std::string> SweepArgs(const Dirs& d) {
   return {HRM_BINARY, "sweep", d.grid, "--store", d.store, "--slots", "2", "--threads", "1"};
@@ -110,10 +98,8 @@ std::string WaitForEvent(const Dirs& d, const std::string& needle, double second
   while (Clock::now() < until) {
     if (fs::exists(d.root + "/runs"))
       for (const auto& e : fs::directory_iterator(d.root + "/runs")) {
-        std::ifstream in(e.path() / "events.jsonl");
-        std::string line;
-        while (std::getline(in, line))
-          if (line.find(needle) != std::string::npos && line.back() == '}') return e.path();
+        for (const json& event : ReadEventLog(EventLogFileName(e.path())))
+          if (event.dump().find(needle) != std::string::npos) return e.path();
       }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -136,9 +122,9 @@ TEST(Sweep, RunsEveryRunAndTheSameCommandAgainTrainsNothing) {
   ASSERT_EQ(RunSweep(d), 0) << Log(d);
   EXPECT_EQ(EvalRows(d.store), Reference());
   EXPECT_EQ(Scalar(d.store, "SELECT group_concat(DISTINCT status) FROM runs"), "done");
-  const auto before = fs::file_size(WaitForEvent(d, "finished") + "/events.jsonl");
+  const auto before = fs::file_size(EventLogFileName(WaitForEvent(d, "finished")));
   ASSERT_EQ(RunSweep(d), 0) << Log(d);
-  EXPECT_EQ(fs::file_size(WaitForEvent(d, "finished") + "/events.jsonl"), before);
+  EXPECT_EQ(fs::file_size(EventLogFileName(WaitForEvent(d, "finished"))), before);
   EXPECT_EQ(Scalar(d.store, "SELECT max(attempts) FROM runs"), "1");
   // Dry run writes nothing and lists the three ids.
   Dirs dry = Fresh("dry");
@@ -150,9 +136,9 @@ TEST(Sweep, RunsEveryRunAndTheSameCommandAgainTrainsNothing) {
 
 TEST(Sweep, KillNineOfTheRunnerThenRerunGivesTheUninterruptedStore) {
   Dirs d = Fresh("kill_runner");
-  pid_t runner = Spawn(SweepArgs(d), d.root + "/sweep.log");
+  Subprocess runner = Spawn(SweepArgs(d), d.root + "/sweep.log");
   WaitForEvent(d, "\"step\":16");  // some run is mid-way
-  ::kill(runner, SIGKILL);
+  ::kill(runner.pid(), SIGKILL);
   Wait(runner);
   // Its workers live on as orphans; the rerun must stop them and resume.
   ASSERT_EQ(RunSweep(d), 0) << Log(d);
@@ -163,10 +149,10 @@ TEST(Sweep, KillNineOfTheRunnerThenRerunGivesTheUninterruptedStore) {
 
 TEST(Sweep, KilledWorkerIsRetriedFromItsCheckpoint) {
   Dirs d = Fresh("kill_worker");
-  pid_t runner = Spawn(SweepArgs(d), d.root + "/sweep.log");
+  Subprocess runner = Spawn(SweepArgs(d), d.root + "/sweep.log");
   const std::string run_dir = WaitForEvent(d, "\"event\":\"checkpoint\",\"path\"");
   pid_t worker = 0;
-  std::sscanf(FileLock::Holder(run_dir + "/worker.lock").c_str(), "pid %d", &worker);
+  std::sscanf(FileLock::Holder(WorkerLockFileName(run_dir)).c_str(), "pid %d", &worker);
   ASSERT_GT(worker, 0);
   ::kill(worker, SIGKILL);
   ASSERT_EQ(Wait(runner), 0) << Log(d);
@@ -175,18 +161,17 @@ TEST(Sweep, KilledWorkerIsRetriedFromItsCheckpoint) {
   EXPECT_EQ(Scalar(d.store, "SELECT attempts FROM runs WHERE id = '" + id + "'"), "2");
   EXPECT_EQ(EvalRows(d.store), Reference());
   // The retry resumed: its second 'started' event is past step 0.
-  std::ifstream in(run_dir + "/events.jsonl");
-  std::string line, last_started;
-  while (std::getline(in, line))
-    if (line.find("\"event\":\"started\"") != std::string::npos) last_started = line;
+  std::string last_started;
+  for (const json& e : ReadEventLog(EventLogFileName(run_dir)))
+    if (e["event"] == "started") last_started = e.dump();
   EXPECT_EQ(last_started.find("\"step\":0,"), std::string::npos) << last_started;
 }
 
 TEST(Sweep, CtrlCCheckpointsAndTheRerunCompletes) {
   Dirs d = Fresh("ctrl_c");
-  pid_t runner = Spawn(SweepArgs(d), d.root + "/sweep.log");
+  Subprocess runner = Spawn(SweepArgs(d), d.root + "/sweep.log");
   WaitForEvent(d, "\"step\":8");
-  ::kill(runner, SIGINT);
+  ::kill(runner.pid(), SIGINT);
   EXPECT_EQ(Wait(runner), 130) << Log(d);
   EXPECT_NE(Scalar(d.store, "SELECT count(*) FROM runs WHERE status = 'interrupted'"), "0");
   ASSERT_EQ(RunSweep(d), 0) << Log(d);

@@ -10,6 +10,7 @@
 #include "base/atomic_file.h"
 #include "core/checkpoint.h"
 #include "base/event_log.h"
+#include "base/run_dir.h"
 #include "core/model.h"
 #include "tests/text_corpus.h"
 
@@ -34,7 +35,7 @@ std::string FreshDir(const std::string& name) {
 }
 
 TrainOutcome RunTrain(const json& config, const std::string& dir, int64_t stop_after = -1) {
-  EventLog log(dir + "/events.jsonl");
+  EventLog log(EventLogFileName(dir));
   TrainContext ctx;
   ctx.config = config;
   ctx.run_id = RunId(config);
@@ -48,10 +49,7 @@ TrainOutcome RunTrain(const json& config, const std::string& dir, int64_t stop_a
 // Eval rows by step, wall time removed; a later duplicate must equal the first.
 std::map<int64_t, json> EvalRows(const std::string& dir) {
   std::map<int64_t, json> rows;
-  std::ifstream in(dir + "/events.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    json e = json::parse(line);
+  for (json e : ReadEventLog(EventLogFileName(dir))) {
     if (e["event"] != "eval") continue;
     e.erase("wall_s");
     auto [it, fresh] = rows.emplace(e["step"].get<int64_t>(), e);
@@ -148,10 +146,9 @@ TEST(Trainer, ExplodingGradNormIsRecordedAsDiverged) {
   const std::string dir = FreshDir("diverged");
   json c = TinyConfig({{"model", "transformer"}, {"diverge_grad_norm", 1e-6}});
   ASSERT_EQ(RunTrain(c, dir), TrainOutcome::kDiverged);
-  std::ifstream in(dir + "/events.jsonl");
-  std::string line, last;
-  while (std::getline(in, line)) last = line;
-  json e = json::parse(last);
+  const std::vector<json> events = ReadEventLog(EventLogFileName(dir));
+  ASSERT_FALSE(events.empty());
+  const json& e = events.back();
   EXPECT_EQ(e["event"], "diverged");
   EXPECT_EQ(e["step"], 0);
   EXPECT_EQ(e["reason"], "exploding grad norm");
