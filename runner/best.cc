@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "base/config.h"
+#include "runner/cli_errors.h"
 
 namespace hrm {
 namespace {
@@ -20,11 +21,11 @@ int64_t ResolveSweep(RunStore& store, const std::string& name) {
   }
   if (matches.size() == 1) return matches.front().id;
   if (matches.empty())
-    throw std::runtime_error("store " + store.path() + ": no sweep " + name +
+    throw UsageError("store " + store.path() + ": no sweep " + name +
                              (all.empty() ? "" : " (have " + all + ")"));
   std::string names;
   for (const auto& m : matches) names += (names.empty() ? "" : ", ") + m.name;
-  throw std::runtime_error("sweep " + name + " is ambiguous: " + names);
+  throw UsageError("sweep " + name + " is ambiguous: " + names);
 }
 
 // A value as --set takes it back: strings bare, numbers as JSON writes them
@@ -36,7 +37,7 @@ std::string SetValue(const json& v) { return v.is_string() ? v.get<std::string>(
 std::vector<BestRun> FindBest(RunStore& store, const std::string& sweep, const std::string& metric,
                               const std::string& by) {
   if (metric != "val_ce" && metric != "train_ce")
-    throw std::runtime_error("--metric: expected val_ce or train_ce (got " + metric + ")");
+    throw UsageError("--metric: expected val_ce or train_ce (got " + metric + ")");
   const int64_t sweep_id = ResolveSweep(store, sweep);
   std::map<std::string, std::vector<SweepRun>> groups;  // group -> runs, grid order
   for (auto& r : store.ListRuns(sweep_id)) {

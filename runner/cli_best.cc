@@ -9,21 +9,21 @@ namespace hrm {
 
 void RegisterBestCommands(CLI::App& app, int* rc) {
   struct Options {
-    std::string sweep, store = "runs/hrm.db", metric = "val_ce", by;
+    std::string sweep, store, metric = "val_ce", by;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "best", "a sweep's best finished run, its config as --set arguments to paste");
   cmd->add_option("sweep", o->sweep, "sweep name (or a prefix naming one sweep)")->required();
-  cmd->add_option("--store", o->store, "SQLite store")->capture_default_str();
+  AddStoreOption(cmd, &o->store);
   cmd->add_option("--metric", o->metric, "val_ce or train_ce of the final eval, lower is better")
       ->capture_default_str();
   cmd->add_option("--by", o->by, "the best per value of this config key, e.g. --by model");
   cmd->add_flag("--json", o->json, "machine-readable output");
   cmd->callback([o, rc] {
     Guard("best", rc, [&] {
-      auto store = RunStore::Open(o->store, RunStore::Mode::kReadOnly);
+      auto store = OpenStoreForReading(o->store);
       const std::vector<BestRun> best = FindBest(*store, o->sweep, o->metric, o->by);
       json out = json::array();
       for (const auto& b : best) {
