@@ -17,9 +17,17 @@ using KT = KeyType;
 std::vector<KeySpec> MakeKeys() {
   const json null;
   return {
-      {"protocol", KT::kString, "train", true, {"train", "latency", "genspeed"},
+      {"protocol",
+       KT::kString,
+       "train",
+       true,
+       {"train", "latency", "genspeed"},
        "what a run measures: train (then, for hrm, the slow-module analyses), latency, genspeed"},
-      {"model", KT::kString, "hrm", true, {"transformer", "unitf", "hrm"},
+      {"model",
+       KT::kString,
+       "hrm",
+       true,
+       {"transformer", "unitf", "hrm"},
        "model family: transformer (L independent blocks), unitf (one block M times), hrm"},
       {"d", KT::kInt, 128, true, {}, "model width"},
       {"heads", KT::kInt, null, true, {}, "attention heads; default max(1, d/64)"},
@@ -27,12 +35,31 @@ std::vector<KeySpec> MakeKeys() {
       {"M", KT::kInt, null, true, {}, "unitf steps (unitf only; default 12); for hrm derived N*T"},
       {"N", KT::kInt, null, true, {}, "hrm slow cycles per pass (hrm only; default 4)"},
       {"T", KT::kInt, null, true, {}, "hrm fast steps per cycle (hrm only; default 3)"},
-      {"K", KT::kInt, null, true, {}, "gradient window, last K of M steps (unitf, hrm; default min(2, M))"},
+      {"K",
+       KT::kInt,
+       null,
+       true,
+       {},
+       "gradient window, last K of M steps (unitf, hrm; default min(2, M))"},
       {"S", KT::kInt, null, true, {}, "supervision passes (hrm only; default 1)"},
-      {"ent_weight", KT::kFloat, null, true, {}, "gate-entropy weight lambda (hrm only; default 0.01)"},
-      {"supervision_reduce", KT::kString, null, true, {"mean", "sum"},
+      {"ent_weight",
+       KT::kFloat,
+       null,
+       true,
+       {},
+       "gate-entropy weight lambda (hrm only; default 0.01)"},
+      {"supervision_reduce",
+       KT::kString,
+       null,
+       true,
+       {"mean", "sum"},
        "how S pass losses combine (hrm only; default mean)"},
-      {"vocab", KT::kInt, 0, true, {}, "vocabulary size; 0 = the data's tokenizer (byte 256, gpt2 50257)"},
+      {"vocab",
+       KT::kInt,
+       0,
+       true,
+       {},
+       "vocabulary size; 0 = the data's tokenizer (byte 256, gpt2 50257)"},
       {"seq", KT::kInt, 128, true, {}, "sequence length n"},
       {"batch", KT::kInt, 8, true, {}, "micro-batch size B per rank"},
       {"grad_accum", KT::kInt, 1, true, {}, "micro-batches per optimizer step"},
@@ -46,33 +73,79 @@ std::vector<KeySpec> MakeKeys() {
       {"beta2", KT::kFloat, 0.95, true, {}, "AdamW beta2"},
       {"eps", KT::kFloat, 1e-8, true, {}, "AdamW epsilon"},
       {"grad_clip", KT::kFloat, 1.0, true, {}, "global-norm clip threshold; 0 = off"},
-      {"clip_mode", KT::kString, "fixed", true, {"fixed", "per_window"},
+      {"clip_mode",
+       KT::kString,
+       "fixed",
+       true,
+       {"fixed", "per_window"},
        "fixed: clip at grad_clip; per_window: clip at grad_clip/K"},
       {"init_std", KT::kFloat, 0.02, true, {}, "std of embedding and linear weights"},
-      {"init_width_ref", KT::kInt, 4096, true, {},
+      {"init_width_ref",
+       KT::kInt,
+       4096,
+       true,
+       {},
        "shared-block weights scaled by sqrt(ref/d) when d > ref; 0 = off"},
-      {"eval_interval", KT::kInt, 50, true, {}, "evaluate every this many steps (and at 0 and the end)"},
+      {"eval_interval",
+       KT::kInt,
+       50,
+       true,
+       {},
+       "evaluate every this many steps (and at 0 and the end)"},
       {"eval_iters", KT::kInt, 10, true, {}, "fixed validation batches per evaluation"},
-      {"diverge_grad_norm", KT::kFloat, 1e6, true, {},
+      {"diverge_grad_norm",
+       KT::kFloat,
+       1e6,
+       true,
+       {},
        "a grad norm above this (or NaN/inf loss) marks the run diverged; 0 = NaN/inf only"},
-      {"data", KT::kString, "builtin", true, {},
+      {"data",
+       KT::kString,
+       "builtin",
+       true,
+       {},
        "builtin (the bundled corpus) or a directory with train.bin, val.bin"},
-      {"tokenizer", KT::kString, "byte", true, {"byte", "gpt2"},
+      {"tokenizer",
+       KT::kString,
+       "byte",
+       true,
+       {"byte", "gpt2"},
        "tokenizer used to prepare the builtin corpus"},
       {"seed", KT::kInt, 42, true, {}, "seed of initialisation and batch sampling"},
-      {"init_from", KT::kString, null, true, {},
+      {"init_from",
+       KT::kString,
+       null,
+       true,
+       {},
        "a model.safetensors (hrm import) whose weights start the run instead of random ones"},
-      {"dtype", KT::kString, "auto", true, {"auto", "fp32", "bf16"},
+      {"dtype",
+       KT::kString,
+       "auto",
+       true,
+       {"auto", "fp32", "bf16"},
        "compute dtype: auto = bf16 autocast on CUDA, fp32 on CPU"},
-      {"measure_weights", KT::kString, null, true, {"bf16", "fp32"},
+      {"measure_weights",
+       KT::kString,
+       null,
+       true,
+       {"bf16", "fp32"},
        "weights of the latency and genspeed protocols; default bf16 where dtype computes in bf16 "
        "(auto on CUDA: the paper's bf16 model), else fp32; fp32 with bf16 = autocast"},
       {"device", KT::kString, "auto", false, {}, "auto, cpu, cuda or cuda:N"},
       {"threads", KT::kInt, 0, false, {}, "CPU threads for torch; 0 = all cores"},
-      {"cuda_kernels", KT::kBool, true, false, {},
+      {"cuda_kernels",
+       KT::kBool,
+       true,
+       false,
+       {},
        "fused CUDA kernels for RMSNorm, SwiGLU and HRM's gated update where built; false = the "
        "ATen references"},
-      {"ckpt_interval", KT::kInt, 0, false, {}, "checkpoint every this many steps; 0 = eval_interval"},
+      {"ckpt_interval",
+       KT::kInt,
+       0,
+       false,
+       {},
+       "checkpoint every this many steps; 0 = eval_interval"},
       {"ckpt_keep", KT::kInt, 2, false, {}, "checkpoints kept (the newest that verifies is used)"},
       {"log_interval", KT::kInt, 10, false, {}, "progress line every this many steps"},
   };
@@ -152,7 +225,8 @@ json ParseValue(const std::string& key, const std::string& text) {
     }
   } catch (const std::exception&) {
   }
-  throw ConfigError(key, text, spec->type == KT::kInt ? "expected an integer" : "expected a number");
+  throw ConfigError(key, text,
+                    spec->type == KT::kInt ? "expected an integer" : "expected a number");
 }
 
 json ResolveConfig(const json& given) {
@@ -210,11 +284,12 @@ json ResolveConfig(const json& given) {
     if (!has("K")) c["K"] = std::min<int64_t>(2, M);
     positive("K");
     if (c["K"].get<int64_t>() > M)
-      throw ConfigError("K", Dump(c["K"]), "gradient window exceeds the M = " + std::to_string(M) +
-                                               " steps of a pass");
+      throw ConfigError(
+          "K", Dump(c["K"]),
+          "gradient window exceeds the M = " + std::to_string(M) + " steps of a pass");
   }
-  for (const char* k : {"d", "seq", "batch", "grad_accum", "world_size", "steps", "eval_interval",
-                        "eval_iters"})
+  for (const char* k :
+       {"d", "seq", "batch", "grad_accum", "world_size", "steps", "eval_interval", "eval_iters"})
     positive(k);
   const int64_t d = c["d"];
   if (!has("heads")) c["heads"] = std::max<int64_t>(1, d / 64);
@@ -229,7 +304,8 @@ json ResolveConfig(const json& given) {
   if (c["lr"].get<double>() <= 0) throw ConfigError("lr", Dump(c["lr"]), "must be positive");
   if (!has("min_lr")) c["min_lr"] = c["lr"].get<double>() / 10;
   if (c["min_lr"].get<double>() < 0) throw ConfigError("min_lr", Dump(c["min_lr"]), "must be >= 0");
-  if (c["warmup"].get<int64_t>() < 0) throw ConfigError("warmup", Dump(c["warmup"]), "must be >= 0");
+  if (c["warmup"].get<int64_t>() < 0)
+    throw ConfigError("warmup", Dump(c["warmup"]), "must be >= 0");
   if (c["grad_clip"].get<double>() < 0)
     throw ConfigError("grad_clip", Dump(c["grad_clip"]), "must be >= 0");
   if (c["init_std"].get<double>() <= 0)
@@ -244,7 +320,8 @@ json ResolveConfig(const json& given) {
   const std::string device = c["device"];
   if (!(device == "auto" || device == "cpu" || device.rfind("cuda", 0) == 0))
     throw ConfigError("device", device, "expected auto, cpu, cuda or cuda:N");
-  if (c["threads"].get<int64_t>() < 0) throw ConfigError("threads", Dump(c["threads"]), "must be >= 0");
+  if (c["threads"].get<int64_t>() < 0)
+    throw ConfigError("threads", Dump(c["threads"]), "must be >= 0");
   if (c["ckpt_keep"].get<int64_t>() < 1) positive("ckpt_keep");
   if (has("init_from") && !std::filesystem::is_regular_file(c["init_from"].get<std::string>()))
     throw ConfigError("init_from", Dump(c["init_from"]), "no such file");
@@ -258,7 +335,9 @@ std::string CanonicalIdentity(const json& resolved) {
   return id.dump();
 }
 
-std::string RunId(const json& resolved) { return Sha256Hex(CanonicalIdentity(resolved)).substr(0, 12); }
+std::string RunId(const json& resolved) {
+  return Sha256Hex(CanonicalIdentity(resolved)).substr(0, 12);
+}
 
 json ReadConfigYaml(const std::string& path) {
   YAML::Node root;
@@ -290,8 +369,7 @@ json ReadConfigYaml(const std::string& path) {
 void ApplyOverrides(json& given, const std::vector<std::string>& sets) {
   for (const auto& s : sets) {
     auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw ConfigError(s, "", "--set expects key=value");
+    if (eq == std::string::npos || eq == 0) throw ConfigError(s, "", "--set expects key=value");
     const std::string key = s.substr(0, eq);
     given[key] = ParseValue(key, s.substr(eq + 1));
   }

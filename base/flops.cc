@@ -69,7 +69,7 @@ FlopCount CountTrainFlops(const json& c) {
     const int64_t slow_in_window = N - (M - K) / T;
     const int64_t fast = block + 2 * 2 * n * (3 * d) * d;  // Block_L + P_L, G_L over c_L (3d)
     const int64_t slow = block + 2 * 2 * n * (2 * d) * d;  // Block_H + P_H, G_H over c_H (2d)
-    const int64_t fusion = 2 * n * (3 * d) * d;           // W_f over [ẑ_L; ẑ_H; ê]
+    const int64_t fusion = 2 * n * (3 * d) * d;            // W_f over [ẑ_L; ẑ_H; ê]
     s.Add(block, 1, 1);                                    // Block_in, once per forward
     s.Add(fast, S * M, S * K);
     s.Add(slow, S * N, S * slow_in_window);
@@ -118,8 +118,7 @@ std::string FlopsLine(const json& c, const FlopCount& f) {
   shape += " n=" + std::to_string(f.seq);
   return shape + ": " + Scaled(double(f.forward_per_seq + f.backward_per_seq)) + "/seq (fwd " +
          Scaled(double(f.forward_per_seq)) + " + bwd " + Scaled(double(f.backward_per_seq)) +
-         "), " + Scaled(double(f.total())) + "/iter over " + std::to_string(f.sequences) +
-         " seqs";
+         "), " + Scaled(double(f.total())) + "/iter over " + std::to_string(f.sequences) + " seqs";
 }
 
 }  // namespace hrm

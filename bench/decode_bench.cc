@@ -20,12 +20,20 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const int64_t v = std::atoll(argv[i + 1]);
-    if (k == "--d") d = v;
-    else if (k == "--prompt") prompt_len = v;
-    else if (k == "--new") max_new = v;
-    else if (k == "--reps") reps = v;
-    else if (k == "--threads") threads = v;
-    else { std::fprintf(stderr, "unknown flag %s\n", k.c_str()); return 2; }
+    if (k == "--d")
+      d = v;
+    else if (k == "--prompt")
+      prompt_len = v;
+    else if (k == "--new")
+      max_new = v;
+    else if (k == "--reps")
+      reps = v;
+    else if (k == "--threads")
+      threads = v;
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
+      return 2;
+    }
   }
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // as the hrm binary does (runner/main.cc)
   mallopt(M_TRIM_THRESHOLD, 1 << 30);

@@ -7,8 +7,8 @@
 // report reads with plain SQL, parsing nothing (the floor of any report).
 //   report_bench [--runs 10000] [--repeat 3] [--dir DIR]
 // With --dir, a store already at DIR/hrm.db is reused (to profile the report alone).
-#include <sys/resource.h>
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -56,8 +56,8 @@ std::vector<SweepPlan> Plans() {
       search.push_back(Tf(4));
       search.back().update({{"lr", lr}, {"warmup", warmup}});
     }
-  const std::vector<json> all = {Tf(2), Tf(4), Tf(12), Hrm(2, 2), Hrm(2, 4), Hrm(4, 3),
-                                 Hrm(12, 3), UniTf(12)};
+  const std::vector<json> all = {Tf(2),     Tf(4),     Tf(12),     Hrm(2, 2),
+                                 Hrm(2, 4), Hrm(4, 3), Hrm(12, 3), UniTf(12)};
   return {
       {"equal_param", {Hrm(2, 4), Hrm(4, 3), Hrm(2, 2), Tf(2), Tf(4)}, "train"},
       {"equal_flops", {Hrm(2, 4), Hrm(4, 3), Hrm(12, 3), Tf(12)}, "train"},
@@ -102,7 +102,8 @@ void FillStore(const std::string& path, int runs) {
     sweep.reset();
     ids.push_back(db.getLastInsertRowid());
   }
-  auto measure = [&](const std::string& id, const std::string& metric, double v, const json& extra) {
+  auto measure = [&](const std::string& id, const std::string& metric, double v,
+                     const json& extra) {
     meas.bind(1, id);
     meas.bind(2, metric);
     meas.bind(3, v);
@@ -115,8 +116,11 @@ void FillStore(const std::string& path, int runs) {
     const SweepPlan& plan = plans[p];
     const int nth = i / int(plans.size());
     json given = plan.configs[size_t(nth) % plan.configs.size()];
-    given.update({{"d", 64}, {"steps", 10000}, {"eval_interval", 500},
-                  {"seed", 42 + nth / int(plan.configs.size())}, {"protocol", plan.protocol}});
+    given.update({{"d", 64},
+                  {"steps", 10000},
+                  {"eval_interval", 500},
+                  {"seed", 42 + nth / int(plan.configs.size())},
+                  {"protocol", plan.protocol}});
     const json config = hrm::ResolveConfig(given);
     const std::string id = hrm::RunId(config);
     run.bind(1, id);
@@ -152,8 +156,8 @@ void FillStore(const std::string& path, int runs) {
       measure(id, "ce_normal", level, json::object());
       measure(id, "ce_h_frozen", level + 1, json::object());
       for (int s = 0; s < 12; ++s)
-        for (const char* m : {"trace.h_fired", "trace.gate_mean", "trace.zl_norm", "trace.zh_norm",
-                              "trace.cos_lh"})
+        for (const char* m :
+             {"trace.h_fired", "trace.gate_mean", "trace.zl_norm", "trace.zh_norm", "trace.cos_lh"})
           measure(id, m, 0.3 + s / 100.0, {{"step", s}});
     }
   }
@@ -165,11 +169,11 @@ void FillStore(const std::string& path, int runs) {
 int64_t ReadEveryRow(const std::string& path) {
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   int64_t bytes = 0;
-  for (const char* sql :
-       {"SELECT r.config FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id",
-        "SELECT e.run_id, e.val_ce, e.grad_norm FROM sweep_runs sr JOIN evals e ON e.run_id = sr.run_id",
-        "SELECT m.run_id, m.metric, m.value, m.extra FROM sweep_runs sr "
-        "JOIN measurements m ON m.run_id = sr.run_id"}) {
+  for (const char* sql : {"SELECT r.config FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id",
+                          "SELECT e.run_id, e.val_ce, e.grad_norm FROM sweep_runs sr JOIN evals e "
+                          "ON e.run_id = sr.run_id",
+                          "SELECT m.run_id, m.metric, m.value, m.extra FROM sweep_runs sr "
+                          "JOIN measurements m ON m.run_id = sr.run_id"}) {
     SQLite::Statement q(db, sql);
     while (q.executeStep()) bytes += q.getColumn(0).getBytes();
   }
@@ -183,18 +187,23 @@ int main(int argc, char** argv) {
   std::string dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
-    if (a == "--runs") runs = std::atoi(argv[i + 1]);
-    else if (a == "--repeat") repeat = std::atoi(argv[i + 1]);
-    else if (a == "--dir") dir = argv[i + 1];
+    if (a == "--runs")
+      runs = std::atoi(argv[i + 1]);
+    else if (a == "--repeat")
+      repeat = std::atoi(argv[i + 1]);
+    else if (a == "--dir")
+      dir = argv[i + 1];
   }
   const bool own_dir = dir.empty();
-  if (own_dir) dir = (fs::temp_directory_path() / ("hrm_report_bench_" + std::to_string(::getpid()))).string();
+  if (own_dir)
+    dir = (fs::temp_directory_path() / ("hrm_report_bench_" + std::to_string(::getpid()))).string();
   fs::create_directories(dir);
   const std::string db = dir + "/hrm.db";
   if (own_dir || !fs::exists(db)) {
     const auto t0 = std::chrono::steady_clock::now();
     FillStore(db, runs);
-    const double fill = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double fill =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     std::printf("synthetic store: %d runs, filled in %.2f s (%s)\n", runs, fill, db.c_str());
   }
 
@@ -203,7 +212,8 @@ int main(int argc, char** argv) {
   for (int r = 0; r < repeat; ++r) {
     const auto b0 = std::chrono::steady_clock::now();
     ReadEveryRow(db);
-    base_walls.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count());
+    base_walls.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count());
     const double c0 = CpuSeconds();
     const auto w0 = std::chrono::steady_clock::now();
     hrm::StoreReader store(db);

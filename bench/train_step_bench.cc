@@ -32,19 +32,34 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--d") d = std::atoll(v);
-    else if (k == "--seq") seq = std::atoll(v);
-    else if (k == "--batch") batch = std::atoll(v);
-    else if (k == "--steps") steps = std::atoll(v);
-    else if (k == "--warmup") warmup = std::atoll(v);
-    else if (k == "--threads") threads = std::atoll(v);
-    else if (k == "--model") only = v;
-    else if (k == "--variant") variant = v;
-    else if (k == "--vocab") vocab = std::atoll(v);
-    else if (k == "--device") device_name = v;
-    else if (k == "--hrm-plain") hrm_plain = std::atoi(v) != 0;
-    else if (k == "--cuda-kernels") hrm::SetCudaKernels(std::atoi(v) != 0);
-    else { std::fprintf(stderr, "unknown flag %s\n", k.c_str()); return 2; }
+    if (k == "--d")
+      d = std::atoll(v);
+    else if (k == "--seq")
+      seq = std::atoll(v);
+    else if (k == "--batch")
+      batch = std::atoll(v);
+    else if (k == "--steps")
+      steps = std::atoll(v);
+    else if (k == "--warmup")
+      warmup = std::atoll(v);
+    else if (k == "--threads")
+      threads = std::atoll(v);
+    else if (k == "--model")
+      only = v;
+    else if (k == "--variant")
+      variant = v;
+    else if (k == "--vocab")
+      vocab = std::atoll(v);
+    else if (k == "--device")
+      device_name = v;
+    else if (k == "--hrm-plain")
+      hrm_plain = std::atoi(v) != 0;
+    else if (k == "--cuda-kernels")
+      hrm::SetCudaKernels(std::atoi(v) != 0);
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", k.c_str());
+      return 2;
+    }
   }
   if (variant != "trainer" && variant != "plain") {
     std::fprintf(stderr, "--variant must be trainer or plain, got %s\n", variant.c_str());
@@ -98,8 +113,8 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < steps; ++i) step();
     sync();
-    const double dt =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / double(steps);
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
+                      double(steps);
     std::printf(
         "{\"model\": \"%s\", \"variant\": \"%s\", \"hrm_plain\": %s, \"cuda_kernels\": %s, "
         "\"ms_per_step\": %.3f, \"tokens_per_s\": %.1f}\n",

@@ -45,9 +45,8 @@ void SumInPlace(const std::shared_ptr<gloo::Context>& context, torch::Tensor& t)
 
 }  // namespace
 
-GlooCommunicator::GlooCommunicator(c10::intrusive_ptr<c10d::Store> store, int rank,
-                                   int world_size, const std::string& bind_host,
-                                   std::chrono::milliseconds timeout)
+GlooCommunicator::GlooCommunicator(c10::intrusive_ptr<c10d::Store> store, int rank, int world_size,
+                                   const std::string& bind_host, std::chrono::milliseconds timeout)
     : rank_(rank), world_size_(world_size), store_(std::move(store)) {
   store_->setTimeout(timeout);
   gloo::transport::tcp::attr attr;
@@ -66,8 +65,10 @@ void GlooCommunicator::AllReduceSum(torch::Tensor& t) {
   TORCH_CHECK(t.device().is_cpu() && t.is_contiguous(),
               "GlooCommunicator::AllReduceSum: needs a contiguous CPU tensor");
   switch (t.scalar_type()) {
-    case torch::kFloat: return SumInPlace<float>(context_, t);
-    case torch::kDouble: return SumInPlace<double>(context_, t);
+    case torch::kFloat:
+      return SumInPlace<float>(context_, t);
+    case torch::kDouble:
+      return SumInPlace<double>(context_, t);
     default:
       TORCH_CHECK(false, "GlooCommunicator::AllReduceSum: unsupported dtype ", t.scalar_type());
   }

@@ -2,11 +2,10 @@
 // libgloo-dev). Built only when CMake finds Gloo (HRM_HAVE_GLOO).
 #pragma once
 
-#include <torch/csrc/distributed/c10d/Store.hpp>
-
 #include <chrono>
 #include <memory>
 #include <string>
+#include <torch/csrc/distributed/c10d/Store.hpp>
 
 #include "core/communicator.h"
 

@@ -3,9 +3,9 @@
 
 #include <cmath>
 
+#include "base/param_count.h"
 #include "core/chunked_cross_entropy.h"
 #include "core/hrm_lm.h"
-#include "base/param_count.h"
 #include "core/transformer.h"
 #include "core/universal_transformer.h"
 
@@ -81,8 +81,8 @@ ForwardResult TiedHead(const torch::Tensor& h, const torch::Tensor& wte,
   ForwardResult r;
   if (opts.logits || !targets.defined()) r.logits = torch::linear(h, wte);
   if (targets.defined())
-    r.loss = r.ce = r.logits.defined() ? CrossEntropy(r.logits, targets)
-                                       : ChunkedCrossEntropy(h, wte, targets);
+    r.loss = r.ce =
+        r.logits.defined() ? CrossEntropy(r.logits, targets) : ChunkedCrossEntropy(h, wte, targets);
   return r;
 }
 

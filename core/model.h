@@ -8,24 +8,24 @@
 #include <string>
 #include <vector>
 
-#include "core/causal_attn_block.h"
 #include "base/config.h"
+#include "core/causal_attn_block.h"
 
 namespace hrm {
 
 // Architecture fields of a resolved config (MODEL.md notation).
 struct ModelOptions {
-  std::string model = "hrm";  // transformer | unitf | hrm
-  int64_t d = 128;            // width
-  int64_t heads = 2;          // attention heads (d % heads == 0)
-  int64_t vocab = 256;        // V
-  int64_t seq = 128;          // max sequence length (RoPE table size)
-  int64_t L = 0;              // transformer layers
-  int64_t M = 0;              // steps per pass (unitf; hrm: N*T)
-  int64_t N = 0, T = 0;       // hrm slow cycles, fast steps per cycle
-  int64_t K = 0;              // gradient window (unitf, hrm)
-  int64_t S = 1;              // hrm supervision passes
-  double ent_weight = 0.01;   // hrm gate-entropy weight lambda
+  std::string model = "hrm";                // transformer | unitf | hrm
+  int64_t d = 128;                          // width
+  int64_t heads = 2;                        // attention heads (d % heads == 0)
+  int64_t vocab = 256;                      // V
+  int64_t seq = 128;                        // max sequence length (RoPE table size)
+  int64_t L = 0;                            // transformer layers
+  int64_t M = 0;                            // steps per pass (unitf; hrm: N*T)
+  int64_t N = 0, T = 0;                     // hrm slow cycles, fast steps per cycle
+  int64_t K = 0;                            // gradient window (unitf, hrm)
+  int64_t S = 1;                            // hrm supervision passes
+  double ent_weight = 0.01;                 // hrm gate-entropy weight lambda
   std::string supervision_reduce = "mean";  // hrm: mean | sum of the S pass losses
   double init_std = 0.02;
   int64_t init_width_ref = 4096;  // 0 = off
@@ -51,7 +51,7 @@ struct StepTrace {
   double gate_mean = 0;  // mean g_L
   double zl_norm = 0;    // mean over positions of ||z_L||_2
   double zh_norm = 0;
-  double cos_lh = 0;     // cos(z_L, z_H) averaged over positions
+  double cos_lh = 0;  // cos(z_L, z_H) averaged over positions
   // Infinity norms after the step, and of the block outputs u it mixed in
   // (uh_absmax 0 when H did not fire): Proposition 1 bounds z by z⁰ and u.
   double zl_absmax = 0, zh_absmax = 0, ul_absmax = 0, uh_absmax = 0;

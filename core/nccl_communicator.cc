@@ -27,18 +27,21 @@ void Check(ncclResult_t r, const char* what) {
 
 ncclDataType_t NcclType(torch::ScalarType t) {
   switch (t) {
-    case torch::kFloat: return ncclFloat32;
-    case torch::kDouble: return ncclFloat64;
-    case torch::kBFloat16: return ncclBfloat16;
-    default: TORCH_CHECK(false, "NcclCommunicator: unsupported dtype ", t);
+    case torch::kFloat:
+      return ncclFloat32;
+    case torch::kDouble:
+      return ncclFloat64;
+    case torch::kBFloat16:
+      return ncclBfloat16;
+    default:
+      TORCH_CHECK(false, "NcclCommunicator: unsupported dtype ", t);
   }
 }
 
 }  // namespace
 
-NcclCommunicator::NcclCommunicator(c10::intrusive_ptr<c10d::Store> store, int rank,
-                                   int world_size, torch::Device device,
-                                   std::chrono::milliseconds timeout)
+NcclCommunicator::NcclCommunicator(c10::intrusive_ptr<c10d::Store> store, int rank, int world_size,
+                                   torch::Device device, std::chrono::milliseconds timeout)
     : rank_(rank), world_size_(world_size), device_(device), timeout_(timeout) {
   TORCH_CHECK(device.is_cuda() && device.has_index(),
               "NcclCommunicator: needs an indexed CUDA device, got ", device.str());
@@ -84,8 +87,8 @@ void NcclCommunicator::Broadcast(torch::Tensor& t, int root) {
   TORCH_CHECK(t.device() == device_ && t.is_contiguous(),
               "NcclCommunicator::Broadcast: needs a contiguous tensor on ", device_.str());
   c10::cuda::CUDAGuard guard(device_);
-  Check(ncclBroadcast(t.data_ptr(), t.data_ptr(), size_t(t.nbytes()), ncclUint8, root,
-                      Comm(comm_), c10::cuda::getCurrentCUDAStream(device_.index())),
+  Check(ncclBroadcast(t.data_ptr(), t.data_ptr(), size_t(t.nbytes()), ncclUint8, root, Comm(comm_),
+                      c10::cuda::getCurrentCUDAStream(device_.index())),
         "ncclBroadcast");
   Wait("broadcast");
 }
@@ -103,9 +106,12 @@ void NcclCommunicator::Wait(const char* what) {
     if (q == cudaSuccess) break;
     ncclResult_t async = ncclSuccess;
     ncclCommGetAsyncError(Comm(comm_), &async);
-    if (q != cudaErrorNotReady) failure = cudaGetErrorString(q);
-    else if (async != ncclSuccess) failure = ncclGetErrorString(async);
-    else if (Clock::now() > deadline) failure = "timed out";
+    if (q != cudaErrorNotReady)
+      failure = cudaGetErrorString(q);
+    else if (async != ncclSuccess)
+      failure = ncclGetErrorString(async);
+    else if (Clock::now() > deadline)
+      failure = "timed out";
     if (!failure.empty()) break;
     std::this_thread::sleep_for(std::chrono::microseconds(50));
   }

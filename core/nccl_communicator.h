@@ -2,9 +2,8 @@
 // with NCCL beside it (HRM_HAVE_NCCL); untested on CPU-only machines.
 #pragma once
 
-#include <torch/csrc/distributed/c10d/Store.hpp>
-
 #include <chrono>
+#include <torch/csrc/distributed/c10d/Store.hpp>
 
 #include "core/communicator.h"
 

@@ -7,7 +7,8 @@
 
 // True when the libtorch being compiled against is at least major.minor.
 #define HRM_TORCH_AT_LEAST(major, minor) \
-  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+  (TORCH_VERSION_MAJOR > (major) ||      \
+   (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
 
 // ---- Optimizer (core/optimizer.cc) ----
 
@@ -49,13 +50,13 @@ inline c10::optional<at::ScalarType> AutocastDtype(c10::DeviceType type) {
   return at::autocast::get_autocast_dtype(type);
 #else
   if (type == c10::DeviceType::CUDA)
-    return at::autocast::is_enabled() ? c10::optional<at::ScalarType>(
-                                            at::autocast::get_autocast_gpu_dtype())
-                                      : c10::nullopt;
+    return at::autocast::is_enabled()
+               ? c10::optional<at::ScalarType>(at::autocast::get_autocast_gpu_dtype())
+               : c10::nullopt;
   if (type == c10::DeviceType::CPU)
-    return at::autocast::is_cpu_enabled() ? c10::optional<at::ScalarType>(
-                                                at::autocast::get_autocast_cpu_dtype())
-                                          : c10::nullopt;
+    return at::autocast::is_cpu_enabled()
+               ? c10::optional<at::ScalarType>(at::autocast::get_autocast_cpu_dtype())
+               : c10::nullopt;
   return c10::nullopt;
 #endif
 }
@@ -127,7 +128,9 @@ inline CudaAllocated CudaAllocatedBytes(c10::DeviceIndex device) {
   const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device);
   return {stats.allocated_bytes[kAll].current, stats.allocated_bytes[kAll].peak};
 }
-inline void ResetCudaPeak(c10::DeviceIndex device) { c10::cuda::CUDACachingAllocator::resetPeakStats(device); }
+inline void ResetCudaPeak(c10::DeviceIndex device) {
+  c10::cuda::CUDACachingAllocator::resetPeakStats(device);
+}
 #endif
 
 }  // namespace hrm::compat

@@ -9,13 +9,13 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "base/event_log.h"
 #include "base/run_dir.h"
 #include "core/autocast.h"
 #include "core/batch_sampler.h"
 #include "core/checkpoint.h"
 #include "core/communicator.h"
 #include "core/fused_ops.h"
-#include "base/event_log.h"
 #include "core/model.h"
 #include "core/model_weights.h"
 #include "core/optimizer.h"
@@ -70,9 +70,11 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   const json& c = ctx.config;
   const int64_t steps = c["steps"], grad_accum = c["grad_accum"], seq = c["seq"],
                 batch = c["batch"], eval_interval = c["eval_interval"],
-                eval_iters = c["eval_iters"], log_interval = std::max<int64_t>(1, c["log_interval"]),
-                ckpt_interval = c["ckpt_interval"].get<int64_t>() > 0 ? c["ckpt_interval"].get<int64_t>()
-                                                                      : eval_interval;
+                eval_iters = c["eval_iters"],
+                log_interval = std::max<int64_t>(1, c["log_interval"]),
+                ckpt_interval = c["ckpt_interval"].get<int64_t>() > 0
+                                    ? c["ckpt_interval"].get<int64_t>()
+                                    : eval_interval;
   const uint64_t seed = c["seed"].get<int64_t>();
   const int rank = ctx.comm ? ctx.comm->rank() : 0;
   const int world = ctx.comm ? ctx.comm->world_size() : 1;
@@ -119,7 +121,7 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   };
   auto save = [&](int64_t at) {
     if (rank != 0) return;
-    json meta = {{"step", at},          {"config_hash", config_hash}, {"ce_sum", ce_sum},
+    json meta = {{"step", at},           {"config_hash", config_hash},       {"ce_sum", ce_sum},
                  {"ce_count", ce_count}, {"last_grad_norm", last_grad_norm}, {"last_lr", last_lr}};
     const std::string path = CheckpointFileName(ctx.run_dir, at);
     const std::string sha = SaveCheckpoint(path, *model, *optimizer, meta);
@@ -151,7 +153,9 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
     return row["val_ce"].get<double>();
   };
 
-  log("started", {{"step", step}, {"config_hash", config_hash}, {"time", UtcNow()},
+  log("started", {{"step", step},
+                  {"config_hash", config_hash},
+                  {"time", UtcNow()},
                   {"provenance", ctx.provenance}});
   if (step == 0) evaluate(0);
   const int64_t first_step = step;
@@ -200,8 +204,11 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
     if (!std::isfinite(ce) || !std::isfinite(grad_norm) ||
         (diverge_norm > 0 && grad_norm > diverge_norm)) {
       const std::string reason = !std::isfinite(ce) ? "non-finite loss" : "exploding grad norm";
-      log("diverged", {{"step", step}, {"reason", reason}, {"train_ce", std::isfinite(ce) ? json(ce) : json(nullptr)},
-                       {"grad_norm", std::isfinite(grad_norm) ? json(grad_norm) : json(nullptr)}},
+      log("diverged",
+          {{"step", step},
+           {"reason", reason},
+           {"train_ce", std::isfinite(ce) ? json(ce) : json(nullptr)},
+           {"grad_norm", std::isfinite(grad_norm) ? json(grad_norm) : json(nullptr)}},
           true);
       if (ctx.progress && rank == 0)
         std::fprintf(stderr, "diverged at step %lld: %s\n", (long long)step, reason.c_str());
@@ -219,8 +226,8 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
     if (done % ckpt_interval == 0 || done == steps) save(done);
     if (ctx.progress && rank == 0 && (done % log_interval == 0 || done == steps)) {
       const double dt = std::chrono::duration<double>(Clock::now() - t_last).count();
-      const double per_step = std::chrono::duration<double>(Clock::now() - t0).count() /
-                              double(done - first_step);
+      const double per_step =
+          std::chrono::duration<double>(Clock::now() - t0).count() / double(done - first_step);
       std::fprintf(stderr, "step %lld/%lld | loss %.4f | lr %.2e | %.0f tok/s | ETA %s\n",
                    (long long)done, (long long)steps, ce, lr, double(tokens_since) / dt,
                    FormatEta(per_step * double(steps - done)).c_str());

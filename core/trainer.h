@@ -6,8 +6,8 @@
 #include <torch/torch.h>
 
 #include <atomic>
-#include <memory>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "base/config.h"
@@ -27,23 +27,22 @@ struct TrainData {
 };
 
 struct TrainContext {
-  json config;                 // resolved; "vocab" must be > 0
-  Placement placement;         // device and bf16 autocast (ResolvePlacement)
-  std::string run_id;          // RunId of the config as given (checkpoints must match)
-  json provenance;             // recorded in the "started" event
-  std::string run_dir;         // holds ckpt/; events go to `log`
-  EventLog* log = nullptr;     // rank 0 only (null on other ranks)
+  json config;                   // resolved; "vocab" must be > 0
+  Placement placement;           // device and bf16 autocast (ResolvePlacement)
+  std::string run_id;            // RunId of the config as given (checkpoints must match)
+  json provenance;               // recorded in the "started" event
+  std::string run_dir;           // holds ckpt/; events go to `log`
+  EventLog* log = nullptr;       // rank 0 only (null on other ranks)
   Communicator* comm = nullptr;  // null: single process
   // Set asynchronously (signal handler) to ask for checkpoint-and-exit.
   const std::atomic<int>* stop = nullptr;
-  bool progress = true;        // progress lines on stderr
+  bool progress = true;  // progress lines on stderr
   // Behave as if signalled once this many steps are done (time-boxed jobs,
   // tests); -1 = never.
   int64_t stop_after = -1;
 };
 
 enum class TrainOutcome { kFinished, kDiverged, kInterrupted };
-
 
 // nanoGPT's get_lr: linear warmup over `warmup` steps, cosine to min_lr at
 // `steps`.

@@ -3,13 +3,13 @@
 // core/gloo_communicator.cc and core/nccl_communicator.cc.
 #include "experiments/distributed.h"
 
-#include <torch/csrc/distributed/c10d/FileStore.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #ifdef HRM_HAVE_GLOO
 #include "core/gloo_communicator.h"
@@ -74,7 +74,8 @@ c10::intrusive_ptr<c10d::Store> MakeStore(const RankEnv& env, const std::string&
   }
   throw std::runtime_error("WORLD_SIZE=" + std::to_string(env.world_size) +
                            ": no rendezvous: set MASTER_ADDR and MASTER_PORT (TCP store) or "
-                           "HRM_RENDEZVOUS_ID (a file store in " + run_dir + "/rendezvous/)");
+                           "HRM_RENDEZVOUS_ID (a file store in " +
+                           run_dir + "/rendezvous/)");
 }
 
 }  // namespace
@@ -119,8 +120,9 @@ std::unique_ptr<Communicator> CommunicatorFromEnv(const std::string& run_dir,
   return std::make_unique<GlooCommunicator>(store, env->rank, env->world_size, BindHost(*env),
                                             timeout);
 #else
-  throw std::runtime_error("this build has no Gloo (install libgloo-dev and rebuild), so CPU "
-                           "ranks cannot communicate");
+  throw std::runtime_error(
+      "this build has no Gloo (install libgloo-dev and rebuild), so CPU "
+      "ranks cannot communicate");
 #endif
 }
 

@@ -39,7 +39,6 @@ std::chrono::milliseconds DistTimeout();
 // shared filesystem; the id must be new for every launch). Gloo serves a CPU
 // device, NCCL a CUDA one. Throws std::runtime_error when no rendezvous is
 // named, the backend was not built, or a rank does not arrive in time.
-std::unique_ptr<Communicator> CommunicatorFromEnv(const std::string& run_dir,
-                                                  torch::Device device);
+std::unique_ptr<Communicator> CommunicatorFromEnv(const std::string& run_dir, torch::Device device);
 
 }  // namespace hrm

@@ -29,8 +29,8 @@ const std::pair<const char*, const char*> kGpt2Files[] = {{"encoder.json", "voca
                                                           {"vocab.bpe", "merges.txt"}};
 
 // Fields of the config that shape the model, in the export's config.json.
-const char* const kIntFields[] = {
-    "d", "heads", "vocab", "seq", "L", "M", "N", "T", "K", "S", "init_width_ref"};
+const char* const kIntFields[] = {"d", "heads", "vocab", "seq",           "L", "M", "N",
+                                  "T", "K",     "S",     "init_width_ref"};
 
 json ArchitectureOf(const json& c) {
   json a = {{"format", "hrm-export"}, {"format_version", kFormatVersion}, {"model", c["model"]}};

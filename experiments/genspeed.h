@@ -13,9 +13,9 @@
 
 namespace hrm {
 
-constexpr int64_t kGenPrompt = 64;   // prompt tokens (from the validation text)
-constexpr int64_t kGenNew = 128;     // generated tokens
-constexpr int kGenRepeats = 3;       // timed generations per decoding (the median counts)
+constexpr int64_t kGenPrompt = 64;  // prompt tokens (from the validation text)
+constexpr int64_t kGenNew = 128;    // generated tokens
+constexpr int kGenRepeats = 3;      // timed generations per decoding (the median counts)
 
 // Bytes of K and V cached for `length` positions of `batch` sequences, by
 // the formulas of MODEL.md §7 (element_bytes per number):

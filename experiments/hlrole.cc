@@ -2,17 +2,16 @@
 
 #include <stdexcept>
 
+#include "base/event_log.h"
 #include "core/autocast.h"
 #include "core/batch_sampler.h"
 #include "core/checkpoint.h"
-#include "base/event_log.h"
 #include "experiments/measurement.h"
 
 namespace hrm {
 
 HlRoleResult AnalyseHlRole(LanguageModelImpl& model, const TrainData& data, int64_t seq,
-                           int64_t batch, int64_t batches, const torch::Device& device,
-                           bool bf16) {
+                           int64_t batch, int64_t batches, const torch::Device& device, bool bf16) {
   torch::NoGradGuard no_grad;
   AutocastGuard autocast(device, bf16);  // as the trainer evaluates
   BatchSampler val(data.val, data.n_val, seq, batch);
@@ -57,8 +56,8 @@ void RecordHlRoleOfRun(const TrainContext& ctx, const TrainData& data) {
   LoadCheckpoint(checkpoints.front(), model.get(), nullptr);
   const Placement& where = ctx.placement;
   model->to(where.device);
-  RecordHlRole(*ctx.log, AnalyseHlRole(*model, data, c.at("seq"), c.at("batch"),
-                                        c.at("eval_iters"), where.device, where.bf16_autocast));
+  RecordHlRole(*ctx.log, AnalyseHlRole(*model, data, c.at("seq"), c.at("batch"), c.at("eval_iters"),
+                                       where.device, where.bf16_autocast));
 }
 
 }  // namespace hrm

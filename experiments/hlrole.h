@@ -24,8 +24,7 @@ struct HlRoleResult {
 // tokens (the trainer's eval batches), normally and with the slow module
 // frozen, and traces its steps on batch 0.
 HlRoleResult AnalyseHlRole(LanguageModelImpl& model, const TrainData& data, int64_t seq,
-                           int64_t batch, int64_t batches, const torch::Device& device,
-                           bool bf16);
+                           int64_t batch, int64_t batches, const torch::Device& device, bool bf16);
 
 // Records ce_normal, ce_h_frozen, and per step i of the trace
 // trace.{h_fired,gate_mean,zl_norm,zh_norm,cos_lh} with extra {"step": i}.

@@ -57,8 +57,6 @@ int64_t PeakMemory::PeakBytes() const {
   return std::max<int64_t>(0, StatusBytes("VmHWM") - baseline_);
 }
 
-std::string PeakMemory::source() const {
-  return cuda_ ? "cuda_peak_allocated" : "rss_growth";
-}
+std::string PeakMemory::source() const { return cuda_ ? "cuda_peak_allocated" : "rss_growth"; }
 
 }  // namespace hrm

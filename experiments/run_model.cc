@@ -5,11 +5,11 @@
 
 #include "base/atomic_file.h"
 #include "base/builtin_corpus.h"
-#include "core/checkpoint.h"
-#include "core/model_weights.h"
 #include "base/param_count.h"
 #include "base/run_dir.h"
 #include "base/token_data.h"
+#include "core/checkpoint.h"
+#include "core/model_weights.h"
 
 namespace hrm {
 namespace {

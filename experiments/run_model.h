@@ -8,8 +8,8 @@
 #include <string>
 
 #include "base/config.h"
-#include "core/model.h"
 #include "base/tokenizer.h"
+#include "core/model.h"
 
 namespace hrm {
 

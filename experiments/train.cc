@@ -166,8 +166,7 @@ void InstallSignalHandlers() {
 // find a rank's process by its RUN_DIR/rankN.pid.
 std::unique_ptr<Communicator> JoinRanks(const fs::path& dir, const WorkerPlan& plan) {
   if (!plan.rank_env) return nullptr;
-  WriteFileAtomic(RankPidFileName(dir.string(), plan.rank()),
-                  std::to_string(getpid()) + "\n");
+  WriteFileAtomic(RankPidFileName(dir.string(), plan.rank()), std::to_string(getpid()) + "\n");
   return CommunicatorFromEnv(dir.string(), plan.placement.device);
 }
 

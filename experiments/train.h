@@ -9,10 +9,10 @@ namespace hrm {
 
 struct TrainArgs {
   std::string run_dir;
-  std::string config_path;         // YAML of key: value; empty: RUN_DIR/config.json when present
-  std::vector<std::string> sets;   // key=value overrides, applied after the file
+  std::string config_path;        // YAML of key: value; empty: RUN_DIR/config.json when present
+  std::vector<std::string> sets;  // key=value overrides, applied after the file
   bool progress = true;
-  long long stop_after = -1;       // checkpoint and exit 130 after this many steps
+  long long stop_after = -1;  // checkpoint and exit 130 after this many steps
 };
 
 // Returns an ExitCode (runner/cli.h): 0 finished, 2 bad config (nothing

@@ -78,7 +78,8 @@ std::optional<double> EvalValue(const RunRecord& run, const std::string& metric,
       const EvalRow* nearest = nullptr;
       for (const auto& e : run.evals) {
         if (!Metric(e, metric)) continue;
-        if (!nearest || std::abs(double(e.step) - target) < std::abs(double(nearest->step) - target))
+        if (!nearest ||
+            std::abs(double(e.step) - target) < std::abs(double(nearest->step) - target))
           nearest = &e;
       }
       return nearest ? Metric(*nearest, metric) : std::nullopt;
@@ -128,11 +129,16 @@ double Median(std::vector<double> v) {
 
 double CombineValues(const std::vector<double>& v, Combine how, int top_k) {
   switch (how) {
-    case Combine::kBest: return Best(v);
-    case Combine::kTopMean: return TopMean(v, top_k);
-    case Combine::kMedian: return Median(v);
-    case Combine::kWorst: return Worst(v);
-    case Combine::kOnly: break;
+    case Combine::kBest:
+      return Best(v);
+    case Combine::kTopMean:
+      return TopMean(v, top_k);
+    case Combine::kMedian:
+      return Median(v);
+    case Combine::kWorst:
+      return Worst(v);
+    case Combine::kOnly:
+      break;
   }
   return v.front();
 }

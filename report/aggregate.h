@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "base/config.h"
-#include "store/store_reader.h"
 #include "report/table_spec.h"
+#include "store/store_reader.h"
 
 namespace hrm {
 
@@ -48,10 +48,10 @@ struct Stats {
 };
 Stats MeanStd(const std::vector<double>& v);
 
-double Best(const std::vector<double>& v);                  // lowest; v not empty
-double Worst(const std::vector<double>& v);                 // highest; v not empty
-double TopMean(std::vector<double> v, int k);               // mean of the k lowest
-double Median(std::vector<double> v);                       // v not empty
+double Best(const std::vector<double>& v);     // lowest; v not empty
+double Worst(const std::vector<double>& v);    // highest; v not empty
+double TopMean(std::vector<double> v, int k);  // mean of the k lowest
+double Median(std::vector<double> v);          // v not empty
 
 // Combines group values as `how` says (not kOnly).
 double CombineValues(const std::vector<double>& v, Combine how, int top_k);

@@ -74,23 +74,22 @@ std::string RenderCurvesSvg(const CurveChart& chart, int width, int height) {
       "height=\"{:.1f}\"/></clipPath></defs>\n",
       HtmlEscape(clip), left, top, pw, ph);
   svg += "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n";
-  svg += fmt::format(
-      "<text x=\"{:.1f}\" y=\"20\" font-size=\"14\" font-weight=\"600\">{}</text>\n", left,
-      HtmlEscape(chart.title));
+  svg += fmt::format("<text x=\"{:.1f}\" y=\"20\" font-size=\"14\" font-weight=\"600\">{}</text>\n",
+                     left, HtmlEscape(chart.title));
 
   for (double y = ymin; y <= ymax + ystep / 2; y += ystep) {
     svg += fmt::format(
-        "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e6e6e6\"/>",
-        left, left + pw, Y(y), Y(y));
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n",
-                       left - 6, Y(y) + 4, Num(y));
+        "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#e6e6e6\"/>", left,
+        left + pw, Y(y), Y(y));
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\">{}</text>\n", left - 6,
+                       Y(y) + 4, Num(y));
   }
   for (double x = 0; x <= xend + xstep / 2; x += xstep) {
     svg += fmt::format(
         "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#555\"/>", X(x),
         X(x), top + ph, top + ph + 5);
-    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
-                       X(x), top + ph + 18, Tick(x, xstep));
+    svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n", X(x),
+                       top + ph + 18, Tick(x, xstep));
   }
   svg += fmt::format(
       "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "

@@ -31,20 +31,20 @@ struct TraceColumn {
 };
 
 const TraceColumn kTraceColumns[] = {
-    {"trace.h_fired", "H fired", -1},   {"trace.gate_mean", "gate g_L", 3},
-    {"trace.zl_norm", "‖z_L‖", 2},      {"trace.zh_norm", "‖z_H‖", 2},
+    {"trace.h_fired", "H fired", -1},     {"trace.gate_mean", "gate g_L", 3},
+    {"trace.zl_norm", "‖z_L‖", 2},        {"trace.zh_norm", "‖z_H‖", 2},
     {"trace.cos_lh", "cos(z_L, z_H)", 3},
 };
 
 // The paper's Table 18 (HRM NT=12), in kTraceColumns order; ‖z_H‖ is the
 // norm after the step (the paper also prints it before).
 const char* const kPaperTrace[][5] = {
-    {"", "0.281", "16.36", "56.57", "0.048"},  {"", "0.268", "10.32", "56.57", "0.040"},
-    {"✓", "0.281", "8.73", "10.21", "0.084"},  {"", "0.281", "7.94", "10.21", "0.085"},
-    {"", "0.288", "7.76", "10.21", "0.080"},   {"✓", "0.292", "7.68", "6.85", "0.134"},
-    {"", "0.308", "7.70", "6.85", "0.174"},    {"", "0.313", "7.79", "6.85", "0.182"},
-    {"✓", "0.316", "7.82", "8.11", "0.296"},   {"", "0.327", "7.91", "8.11", "0.334"},
-    {"", "0.330", "7.97", "8.11", "0.342"},    {"✓", "0.331", "7.99", "8.61", "0.390"},
+    {"", "0.281", "16.36", "56.57", "0.048"}, {"", "0.268", "10.32", "56.57", "0.040"},
+    {"✓", "0.281", "8.73", "10.21", "0.084"}, {"", "0.281", "7.94", "10.21", "0.085"},
+    {"", "0.288", "7.76", "10.21", "0.080"},  {"✓", "0.292", "7.68", "6.85", "0.134"},
+    {"", "0.308", "7.70", "6.85", "0.174"},   {"", "0.313", "7.79", "6.85", "0.182"},
+    {"✓", "0.316", "7.82", "8.11", "0.296"},  {"", "0.327", "7.91", "8.11", "0.334"},
+    {"", "0.330", "7.97", "8.11", "0.342"},   {"✓", "0.331", "7.99", "8.61", "0.390"},
 };
 
 bool HasTrace(const RunRecord& r) {
@@ -89,7 +89,8 @@ Table BuildStepTraceTable(const TableSpec& spec, StoreReader& store, const Build
   const RunRecord* run = nullptr;
   if (sweep)
     for (const auto& r : sweep->runs)
-      if (MatchesConfig(r.config, match) && HasTrace(r) && (!run || (run->status != RunStatus::kDone && r.status == RunStatus::kDone)))
+      if (MatchesConfig(r.config, match) && HasTrace(r) &&
+          (!run || (run->status != RunStatus::kDone && r.status == RunStatus::kDone)))
         run = &r;
 
   std::map<int64_t, std::map<std::string, double>> steps;  // step -> metric -> value
@@ -120,10 +121,13 @@ Table BuildStepTraceTable(const TableSpec& spec, StoreReader& store, const Build
     t.notes.push_back("Trace of run " + run->id + " (" + DescribeModel(run->config) + ", " +
                       ToString(run->status) + ").");
   else
-    t.notes.push_back("No " + spec.rows[0].label + " run with a step trace (trace.* measurements) "
-                      "in sweep " + spec.sweep + " yet.");
+    t.notes.push_back("No " + spec.rows[0].label +
+                      " run with a step trace (trace.* measurements) "
+                      "in sweep " +
+                      spec.sweep + " yet.");
   if (options.published)
-    t.notes.push_back("(paper): the paper's HRM NT=12 (N=4, T=3) at d = 4096; ‖z_H‖ after the step.");
+    t.notes.push_back(
+        "(paper): the paper's HRM NT=12 (N=4, T=3) at d = 4096; ‖z_H‖ after the step.");
   t.notes.push_back(SweepNote(spec.sweep, sweep));
   return t;
 }
@@ -149,7 +153,10 @@ Table BuildWeightMemoryTable(const TableSpec& spec, StoreReader&, const BuildOpt
   const Line lines[] = {
       {"TF L=4", l4, "4 independent", "4", "—", {"4 indep.", "1.07B", "2.1 GB", "4", "—"}},
       {"TF L=12", l12, "12 independent", "12", "—", {"12 indep.", "3.22B", "6.4 GB", "12", "—"}},
-      {"HRM (any N, T)", hrm, "3 shared", "1 + M + N (17 at N=4, T=3)",
+      {"HRM (any N, T)",
+       hrm,
+       "3 shared",
+       "1 + M + N (17 at N=4, T=3)",
        FormatFixed(double(l12.block_params) / double(hrm.block_params), 1) + "× fewer",
        {"3 shared", "0.81B", "1.6 GB", "", ""}},
   };
@@ -165,10 +172,12 @@ Table BuildWeightMemoryTable(const TableSpec& spec, StoreReader&, const BuildOpt
     }
     t.rows.push_back(std::move(row));
   }
-  t.notes.push_back("Block params = blocks · (16d² + 2d); bf16 = 2 bytes each, GB = 10⁹ bytes. "
-                    "Embedding, gates and norms are left out, as in the paper.");
+  t.notes.push_back(
+      "Block params = blocks · (16d² + 2d); bf16 = 2 bytes each, GB = 10⁹ bytes. "
+      "Embedding, gates and norms are left out, as in the paper.");
   if (options.published)
-    t.notes.push_back("(paper): its HRM step count and saving cells were lost in the text rendering.");
+    t.notes.push_back(
+        "(paper): its HRM step count and saving cells were lost in the text rendering.");
   return t;
 }
 
@@ -211,8 +220,9 @@ Table BuildTurboQuantTable(const TableSpec& spec, StoreReader& store, const Buil
     row.cells.push_back(r[3]);
     t.rows.push_back(std::move(row));
   }
-  t.notes.push_back("Quality cost = val CE of HRM N=4,T=3 − Transformer L=4's; latency overhead "
-                    "= their forward latency ratio.");
+  t.notes.push_back(
+      "Quality cost = val CE of HRM N=4,T=3 − Transformer L=4's; latency overhead "
+      "= their forward latency ratio.");
   t.notes.push_back(SweepNote("equal_param", store.FindSweep("equal_param")));
   t.notes.push_back(SweepNote("latency", store.FindSweep("latency")));
   return t;

@@ -3,10 +3,10 @@
 // qualitative TurboQuant comparison (Table 21). Each is a TableSpec::build.
 #pragma once
 
-#include "store/store_reader.h"
 #include "report/table.h"
 #include "report/table_builder.h"
 #include "report/table_spec.h"
+#include "store/store_reader.h"
 
 namespace hrm {
 

@@ -27,8 +27,9 @@ std::vector<FigureSpec> MakeFigures() {
       "configuration of the search, HRM NT=12 (top) and Transformer L=4 (bottom). Regenerates "
       "the paper's Figure 3 (Section 5.9); Table 13 lists the final values.";
   f3.follows = "table13";
-  f3.panels = {{"HRM NT=12", "hpsearch", {{"model", "hrm"}}, "lr={lr}, warmup={warmup}"},
-               {"Transformer L=4", "hpsearch", {{"model", "transformer"}}, "lr={lr}, warmup={warmup}"}};
+  f3.panels = {
+      {"HRM NT=12", "hpsearch", {{"model", "hrm"}}, "lr={lr}, warmup={warmup}"},
+      {"Transformer L=4", "hpsearch", {{"model", "transformer"}}, "lr={lr}, warmup={warmup}"}};
   FigureSpec f4;
   f4.name = "figure4";
   f4.alias = "equal_flops_curves";
@@ -82,11 +83,11 @@ Figure BuildFigure(const FigureSpec& spec, StoreReader& store) {
         const std::string key = SeedGroupKey(run);
         auto [it, added] = index.emplace(key, chart.series.size());
         if (added) {
-          chart.series.push_back({panel.series_label.empty()
-                                      ? DescribeModel(run.config)
-                                      : FillTemplate(panel.series_label, run.config,
-                                                     {{"label", run.label}}),
-                                  {}});
+          chart.series.push_back(
+              {panel.series_label.empty()
+                   ? DescribeModel(run.config)
+                   : FillTemplate(panel.series_label, run.config, {{"label", run.label}}),
+               {}});
           by_step.emplace_back();
         }
         for (const auto& e : run.evals)
@@ -115,9 +116,9 @@ std::string FigureSvg(const Figure& figure) {
 }
 
 std::string FigureHtmlSection(const Figure& figure) {
-  std::string out = fmt::format("<section id=\"{}\">\n<h2>{}</h2>\n<p class=\"caption\">{}</p>\n",
-                                HtmlEscape(figure.name), HtmlEscape(figure.title),
-                                HtmlEscape(figure.caption));
+  std::string out =
+      fmt::format("<section id=\"{}\">\n<h2>{}</h2>\n<p class=\"caption\">{}</p>\n",
+                  HtmlEscape(figure.name), HtmlEscape(figure.title), HtmlEscape(figure.caption));
   for (const auto& svg : figure.svgs) out += "<figure>\n" + svg + "</figure>\n";
   out += "<ul class=\"notes\">\n";
   for (const auto& note : figure.notes) out += "<li>" + HtmlEscape(note) + "</li>\n";

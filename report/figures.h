@@ -13,14 +13,14 @@ namespace hrm {
 
 struct FigurePanel {
   std::string title;
-  std::string sweep;             // grid name
-  json match = json::object();   // config fields every run of the panel has
-  std::string series_label;      // template: {field}, {label} (the grid's label)
+  std::string sweep;            // grid name
+  json match = json::object();  // config fields every run of the panel has
+  std::string series_label;     // template: {field}, {label} (the grid's label)
 };
 
 struct FigureSpec {
-  std::string name;     // "figure3"
-  std::string alias;    // "hpsearch_curves"
+  std::string name;   // "figure3"
+  std::string alias;  // "hpsearch_curves"
   std::string title;
   std::string caption;
   std::string follows;  // the table it is shown after in report.html

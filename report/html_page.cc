@@ -34,8 +34,9 @@ std::string HtmlDocument(const std::string& title, const std::string& body) {
   return "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
          "<link rel=\"icon\" href=\"data:,\">\n"
-         "<title>" + HtmlEscape(title) + "</title>\n<style>" + kStyle +
-         "</style>\n</head>\n<body>\n<main>\n" + body + "</main>\n</body>\n</html>\n";
+         "<title>" +
+         HtmlEscape(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n<body>\n<main>\n" +
+         body + "</main>\n</body>\n</html>\n";
 }
 
 }  // namespace hrm

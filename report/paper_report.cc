@@ -36,7 +36,8 @@ std::string PaperReportHtml(const std::string& store_path,
   }
   std::string body =
       "<h1>Hierarchical vs. Flat Iteration in Shared-Weight Transformers — reproduction</h1>\n"
-      "<p>Store <code>" + HtmlEscape(store_path) + "</code>: " + std::to_string(total) + " runs" +
+      "<p>Store <code>" +
+      HtmlEscape(store_path) + "</code>: " + std::to_string(total) + " runs" +
       (counts.empty() ? "" : " (" + HtmlEscape(counts) + ")") +
       ". Written by <code>hrm report --paper</code>.</p>\n"
       "<p>Each table shows the measured values and, in grey italics, the numbers the paper "

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "report/figures.h"
-#include "store/store_reader.h"
 #include "report/table.h"
 #include "report/table_builder.h"
+#include "store/store_reader.h"
 
 namespace hrm {
 

@@ -157,14 +157,16 @@ TableSpec Table7() {
   t.baseline = "Transformer L=12";
   t.columns = {Params(), ValCe("val", "val CE"), Delta("delta", "Δ vs T-L12", "val")};
   t.rows = {
-      Expanded("HRM N={N},T={T} (d={d})", {{"model", "hrm"}}, {}, {"-d"},
-               {{"HRM (d=5120)", {{"params", "1857M"}, {"val", "4.165"}, {"delta", "-1.231"}}},
-                {"HRM NT=12 (d=4096)", {{"params", "1229M"}, {"val", "4.233"}, {"delta", "-1.163"}}},
-                {"HRM NT=36 (d=2048)", {{"params", "359M"}, {"val", "4.364"}, {"delta", "-1.032"}}}}),
+      Expanded(
+          "HRM N={N},T={T} (d={d})", {{"model", "hrm"}}, {}, {"-d"},
+          {{"HRM (d=5120)", {{"params", "1857M"}, {"val", "4.165"}, {"delta", "-1.231"}}},
+           {"HRM NT=12 (d=4096)", {{"params", "1229M"}, {"val", "4.233"}, {"delta", "-1.163"}}},
+           {"HRM NT=36 (d=2048)", {{"params", "359M"}, {"val", "4.364"}, {"delta", "-1.032"}}}}),
       Row("Transformer L=12", Tf(12), {{"params", "3427M"}, {"val", "5.396"}, {"delta", "—"}}),
   };
-  t.notes = {"Paper: Transformer L=12 was only partly converged at 10k steps (two early gradient "
-             "spikes); Tables 8 and 9 extend it."};
+  t.notes = {
+      "Paper: Transformer L=12 was only partly converged at 10k steps (two early gradient "
+      "spikes); Tables 8 and 9 extend it."};
   return t;
 }
 
@@ -184,18 +186,35 @@ TableSpec Table8() {
                Diff("gain", "Δ 10k→20k", "v20", "v10")};
   t.rows = {
       Row("HRM NT=12", HrmM(12),
-          {{"params", "1229M"}, {"v10", "4.233"}, {"v20", "3.901"}, {"v60", "—"}, {"gain", "-0.332"}}),
+          {{"params", "1229M"},
+           {"v10", "4.233"},
+           {"v20", "3.901"},
+           {"v60", "—"},
+           {"gain", "-0.332"}}),
       Row("Transformer L=12", Tf(12),
-          {{"params", "3427M"}, {"v10", "5.396"}, {"v20", "4.929"}, {"v60", "4.251"}, {"gain", "-0.467"}}),
+          {{"params", "3427M"},
+           {"v10", "5.396"},
+           {"v20", "4.929"},
+           {"v60", "4.251"},
+           {"gain", "-0.467"}}),
       Row("HRM NT=36", HrmM(36),
-          {{"params", "359M"}, {"v10", "(4.364)"}, {"v20", "6.113"}, {"v60", "—"}, {"gain", "+1.749"}}),
+          {{"params", "359M"},
+           {"v10", "(4.364)"},
+           {"v20", "6.113"},
+           {"v60", "—"},
+           {"gain", "+1.749"}}),
       Row("Universal TF M=12", UniTf(12),
-          {{"params", "474M"}, {"v10", "6.673"}, {"v20", "6.614"}, {"v60", "—"}, {"gain", "-0.059"}}),
+          {{"params", "474M"},
+           {"v10", "6.673"},
+           {"v20", "6.614"},
+           {"v60", "—"},
+           {"gain", "-0.059"}}),
   };
   t.notes = {
       "Paper: HRM NT=36's 4.364 is its EqualFLOPs run; its LongTrain run (warmup 2000) failed to "
       "converge.",
-      "Paper: T-L12's @10k is the EqualFLOPs run and @60k the TF-Baseline run (4.250 in the text)."};
+      "Paper: T-L12's @10k is the EqualFLOPs run and @60k the TF-Baseline run (4.250 in the "
+      "text)."};
   return t;
 }
 
@@ -220,7 +239,8 @@ TableSpec Table9() {
       InSweep(Row("T-L12, LongTrain", Tf(12),
                   {{"steps", "20k"}, {"val", "4.929"}, {"status", "slow descent"}}),
               "long_train"),
-      Row("T-L12, TF-Baseline", Tf(12), {{"steps", "60k"}, {"val", "4.250"}, {"status", "converged"}}),
+      Row("T-L12, TF-Baseline", Tf(12),
+          {{"steps", "60k"}, {"val", "4.250"}, {"status", "converged"}}),
       InSweep(Row("HRM NT=12, EqualFLOPs", HrmM(12),
                   {{"steps", "10k"}, {"val", "4.233"}, {"status", "converged"}}),
               "equal_flops"),
@@ -259,8 +279,9 @@ TableSpec Table10() {
       row("HRM NT=36", HrmM(36), "359M", "44.8", "886", "4.27×"),
       row("UniTF M=12", UniTf(12), "474M", "25.2", "1156", "2.40×"),
   };
-  t.notes = {"Paper: the × T-L4 column was lost in the text rendering; its values here are "
-             "computed from the paper's latencies."};
+  t.notes = {
+      "Paper: the × T-L4 column was lost in the text rendering; its values here are "
+      "computed from the paper's latencies."};
   return t;
 }
 
@@ -279,8 +300,9 @@ TableSpec Table11() {
                Delta("delta", "Δ vs base", "val")};
   auto row = [](std::string label, json match, std::string base, std::string km, std::string val,
                 std::string delta) {
-    return Against(Row(std::move(label), std::move(match), {{"km", km}, {"val", val}, {"delta", delta}}),
-                   std::move(base));
+    return Against(
+        Row(std::move(label), std::move(match), {{"km", km}, {"val", val}, {"delta", delta}}),
+        std::move(base));
   };
   const std::string kb = "K=2 (base)", nb = "N=4 (M=12, K=2, base)", tb = "T=3 (M=12, base)";
   RowSpec s_rows = Expanded("S={S}", HrmAbl(4, 3, 2, 1), {"S"}, {"S"},
@@ -335,7 +357,8 @@ TableSpec Table12() {
       "UniTF M={M} d={d}", {{"model", "unitf"}}, {"d"}, {"d"},
       {{"UniTF d=4096", {{"params", "474M"}, {"val", "6.403"}, {"delta", "+2.226"}}},
        {"UniTF d=5760 (best of 3)", {{"params", "820M"}, {"val", "7.624"}, {"delta", "+3.447"}}},
-       {"UniTF d=7296", {{"params", "1218M"}, {"val", "7.578"}, {"best", "7.548"}, {"delta", "+3.401"}}}});
+       {"UniTF d=7296",
+        {{"params", "1218M"}, {"val", "7.578"}, {"best", "7.548"}, {"delta", "+3.401"}}}});
   unitf.combine = Combine::kBest;
   t.rows = {unitf, Row("HRM NT=12 (N=4,T=3)", Hrm(4, 3),
                        {{"params", "1229M"}, {"val", "4.177"}, {"delta", "—"}})};
@@ -347,8 +370,8 @@ RowSpec SearchRows(const std::string& label, json match,
                    const std::vector<std::pair<std::string, std::string>>& paper) {
   std::vector<std::pair<std::string, Paper>> rows;
   for (size_t i = 0; i < paper.size(); ++i)
-    rows.push_back({label + std::to_string(i + 1),
-                    {{"warmup", paper[i].first}, {"val", paper[i].second}}});
+    rows.push_back(
+        {label + std::to_string(i + 1), {{"warmup", paper[i].first}, {"val", paper[i].second}}});
   return Expanded(label + "{rank}", std::move(match), {}, {"-lr", "val"}, rows);
 }
 
@@ -368,15 +391,28 @@ TableSpec Table13() {
   t.rows = {
       Section("HRM NT=12 (1229M)"),
       SearchRows("HRM #", {{"model", "hrm"}},
-                 {{"1000", "4.308"}, {"500", "4.485"}, {"500", "4.367"}, {"1000", "4.381"},
-                  {"1000", "4.920"}, {"500", "4.950"}, {"1000", "5.616"}, {"500", "5.727"}}),
+                 {{"1000", "4.308"},
+                  {"500", "4.485"},
+                  {"500", "4.367"},
+                  {"1000", "4.381"},
+                  {"1000", "4.920"},
+                  {"500", "4.950"},
+                  {"1000", "5.616"},
+                  {"500", "5.727"}}),
       Section("T-L4 (1280M)"),
       SearchRows("T-L4 #", {{"model", "transformer"}},
-                 {{"1000", "4.543"}, {"500", "4.545"}, {"1000", "4.687"}, {"500", "4.706"},
-                  {"1000", "4.997"}, {"500", "5.092"}, {"500", "5.765"}, {"1000", "5.799"}}),
+                 {{"1000", "4.543"},
+                  {"500", "4.545"},
+                  {"1000", "4.687"},
+                  {"500", "4.706"},
+                  {"1000", "4.997"},
+                  {"500", "5.092"},
+                  {"500", "5.765"},
+                  {"1000", "5.799"}}),
   };
-  t.notes = {"Paper: its learning rates were lost in the text rendering. HRM #3 was the best of "
-             "an earlier, narrower search."};
+  t.notes = {
+      "Paper: its learning rates were lost in the text rendering. HRM #3 was the best of "
+      "an earlier, narrower search."};
   return t;
 }
 
@@ -398,11 +434,14 @@ TableSpec Table14() {
                {{"hrm", "4.308"}, {"tl4", "4.543"}, {"adv", "+0.235"}}),
       Combined("Top-2 mean", Combine::kTopMean, 2,
                {{"hrm", "4.338"}, {"tl4", "4.544"}, {"adv", "+0.206"}}),
-      Combined("Median", Combine::kMedian, 0, {{"hrm", "4.703"}, {"tl4", "4.852"}, {"adv", "+0.149"}}),
-      Combined("Worst", Combine::kWorst, 0, {{"hrm", "5.727"}, {"tl4", "5.799"}, {"adv", "+0.072"}}),
+      Combined("Median", Combine::kMedian, 0,
+               {{"hrm", "4.703"}, {"tl4", "4.852"}, {"adv", "+0.149"}}),
+      Combined("Worst", Combine::kWorst, 0,
+               {{"hrm", "5.727"}, {"tl4", "5.799"}, {"adv", "+0.072"}}),
   };
-  t.notes = {"Paper: its advantage column was lost in the text rendering; the values here are "
-             "computed from its two columns."};
+  t.notes = {
+      "Paper: its advantage column was lost in the text rendering; the values here are "
+      "computed from its two columns."};
   return t;
 }
 
@@ -419,12 +458,21 @@ TableSpec Table15() {
   t.columns = {Where(ValCe("s42", "seed=42"), {{"seed", 42}}),
                Where(ValCe("s1337", "seed=1337"), {{"seed", 1337}}),
                Where(ValCe("s2024", "seed=2024"), {{"seed", 2024}}),
-               Showing(ValCe("mean", "mean"), Show::kMean), Showing(ValCe("std", "std"), Show::kStd)};
+               Showing(ValCe("mean", "mean"), Show::kMean),
+               Showing(ValCe("std", "std"), Show::kStd)};
   t.rows = {
       Row("T-L4", Tf(4),
-          {{"s42", "4.702"}, {"s1337", "4.698"}, {"s2024", "4.692"}, {"mean", "4.697"}, {"std", "0.004"}}),
+          {{"s42", "4.702"},
+           {"s1337", "4.698"},
+           {"s2024", "4.692"},
+           {"mean", "4.697"},
+           {"std", "0.004"}}),
       Row("HRM NT=12", HrmM(12),
-          {{"s42", "4.909"}, {"s1337", "4.892"}, {"s2024", "4.889"}, {"mean", "4.896"}, {"std", "0.009"}}),
+          {{"s42", "4.909"},
+           {"s1337", "4.892"},
+           {"s2024", "4.889"},
+           {"mean", "4.896"},
+           {"std", "0.009"}}),
   };
   return t;
 }
@@ -441,15 +489,17 @@ TableSpec Table16() {
       "the genspeed protocol. Regenerates Table 16 (Section 5.11, GenSpeed).";
   t.sweep = "genspeed";
   t.baseline = "T-L4";
-  t.columns = {Params(), Measure("tps", "tok/s", "tok_per_s", 1),
+  t.columns = {Params(),
+               Measure("tps", "tok/s", "tok_per_s", 1),
                Measure("mspt", "ms/tok", "ms_per_tok", 2),
                Measure("peak", "Peak mem (MB)", "peak_mem_mb", 0),
                Ratio("ratio", "tok/s vs T-L4", "tps"),
                Measure("cached", "tok/s, KV cache", "tok_per_s_cached", 1)};
   auto row = [](std::string label, json match, std::string params, std::string tps,
                 std::string mspt, std::string peak, std::string ratio) {
-    return Row(std::move(label), std::move(match),
-               {{"params", params}, {"tps", tps}, {"mspt", mspt}, {"peak", peak}, {"ratio", ratio}});
+    return Row(
+        std::move(label), std::move(match),
+        {{"params", params}, {"tps", tps}, {"mspt", mspt}, {"peak", peak}, {"ratio", ratio}});
   };
   t.rows = {
       row("T-L2", Tf(2), "743M", "542.7", "1.84", "1483", "1.70×"),
@@ -460,8 +510,9 @@ TableSpec Table16() {
       row("HRM NT=36", HrmM(36), "359M", "55.7", "17.96", "744", "0.17×"),
       row("UniTF M=12", UniTf(12), "474M", "120.3", "8.31", "969", "0.38×"),
   };
-  t.notes = {"Paper: its vs T-L4 column was lost in the text rendering; the values here are "
-             "computed from its throughputs."};
+  t.notes = {
+      "Paper: its vs T-L4 column was lost in the text rendering; the values here are "
+      "computed from its throughputs."};
   return t;
 }
 
@@ -479,9 +530,12 @@ TableSpec Table17() {
                Measure("frozen", "CE (H frozen)", "ce_h_frozen", 3),
                Diff("dce", "ΔCE", "frozen", "normal")};
   t.rows = {
-      Row("HRM NT=4 (N=2,T=2)", Hrm(2, 2), {{"normal", "4.375"}, {"frozen", "5.281"}, {"dce", "+0.906"}}),
-      Row("HRM NT=8 (N=2,T=4)", Hrm(2, 4), {{"normal", "4.375"}, {"frozen", "5.938"}, {"dce", "+1.563"}}),
-      Row("HRM NT=12 (N=4,T=3)", Hrm(4, 3), {{"normal", "4.313"}, {"frozen", "8.313"}, {"dce", "+4.000"}}),
+      Row("HRM NT=4 (N=2,T=2)", Hrm(2, 2),
+          {{"normal", "4.375"}, {"frozen", "5.281"}, {"dce", "+0.906"}}),
+      Row("HRM NT=8 (N=2,T=4)", Hrm(2, 4),
+          {{"normal", "4.375"}, {"frozen", "5.938"}, {"dce", "+1.563"}}),
+      Row("HRM NT=12 (N=4,T=3)", Hrm(4, 3),
+          {{"normal", "4.313"}, {"frozen", "8.313"}, {"dce", "+4.000"}}),
   };
   return t;
 }
@@ -529,7 +583,8 @@ TableSpec Table20() {
       "(Section 5.15).";
   t.sweep = "equal_param";
   t.baseline = "TF L=4";
-  t.columns = {Params(), Col("kv", "KV sets/token", ColumnKind::kKvSteps),
+  t.columns = {Params(),
+               Col("kv", "KV sets/token", ColumnKind::kKvSteps),
                FromSweep(Measure("lat", "Latency (ms)", "latency_ms", 1), "latency"),
                Ratio("ratio", "Latency ratio", "lat"),
                FromSweep(Measure("peak", "Peak mem (MB)", "peak_mem_mb", 0), "latency"),
@@ -537,7 +592,11 @@ TableSpec Table20() {
   auto row = [](std::string label, json match, std::string params, std::string kv, std::string lat,
                 std::string ratio, std::string peak, std::string val) {
     return Row(std::move(label), std::move(match),
-               {{"params", params}, {"kv", kv}, {"lat", lat}, {"ratio", ratio}, {"peak", peak},
+               {{"params", params},
+                {"kv", kv},
+                {"lat", lat},
+                {"ratio", ratio},
+                {"peak", peak},
                 {"val", val}});
   };
   t.rows = {
@@ -545,10 +604,11 @@ TableSpec Table20() {
       row("HRM N=2,T=4", Hrm(2, 4), "1229M", "8", "31.1", "2.96×", "2656", "4.239"),
       row("HRM N=4,T=3", Hrm(4, 3), "1229M", "12", "46.8", "4.46×", "2656", "4.233"),
   };
-  t.notes = {"Paper: its HRM NT=12 val CE (4.233) is the EqualFLOPs run; here both HRM rows read "
-             "the equal_param sweep.",
-             "Paper: its KV-cache and ratio cells were lost in the text rendering; the values here "
-             "follow from its Eq. 6–7 and latencies."};
+  t.notes = {
+      "Paper: its HRM NT=12 val CE (4.233) is the EqualFLOPs run; here both HRM rows read "
+      "the equal_param sweep.",
+      "Paper: its KV-cache and ratio cells were lost in the text rendering; the values here "
+      "follow from its Eq. 6–7 and latencies."};
   return t;
 }
 
@@ -578,28 +638,56 @@ TableSpec Table22() {
       "gradient norm, with the M = 12 results for reference. Regenerates Table 22 "
       "(Section 6.7.1).";
   t.sweep = "m48";
-  t.columns = {ConfigField("m", "M", "M"), Col("km", "K/M", ColumnKind::kKOverM),
-               ValCe("v3", "@3k", At(0.3)), ValCe("v5", "@5k", At(0.5)),
-               ValCe("v7", "@7k", At(0.7)), ValCe("v10", "@10k"),
+  t.columns = {ConfigField("m", "M", "M"),
+               Col("km", "K/M", ColumnKind::kKOverM),
+               ValCe("v3", "@3k", At(0.3)),
+               ValCe("v5", "@5k", At(0.5)),
+               ValCe("v7", "@7k", At(0.7)),
+               ValCe("v10", "@10k"),
                Eval("grad", "grad @10k", "grad_norm")};
   RowSpec unitf12 = InSweep(Row("UniTF M=12 (widest)", UniTf(12),
-                                {{"m", "12"}, {"km", "17%"}, {"v3", "—"}, {"v5", "—"}, {"v7", "—"},
-                                 {"v10", "7.578"}, {"grad", "—"}}),
+                                {{"m", "12"},
+                                 {"km", "17%"},
+                                 {"v3", "—"},
+                                 {"v5", "—"},
+                                 {"v7", "—"},
+                                 {"v10", "7.578"},
+                                 {"grad", "—"}}),
                             "unitf");
   unitf12.pick_max = "d";
   t.rows = {
       Row("HRM N=8,T=6", Hrm(8, 6),
-          {{"m", "48"}, {"km", "33%"}, {"v3", "5.054"}, {"v5", "4.443"}, {"v7", "4.255"},
-           {"v10", "4.172"}, {"grad", "1.281"}}),
+          {{"m", "48"},
+           {"km", "33%"},
+           {"v3", "5.054"},
+           {"v5", "4.443"},
+           {"v7", "4.255"},
+           {"v10", "4.172"},
+           {"grad", "1.281"}}),
       Row("HRM N=12,T=4", Hrm(12, 4),
-          {{"m", "48"}, {"km", "25%"}, {"v3", "4.819"}, {"v5", "4.741"}, {"v7", "4.509"},
-           {"v10", "4.519"}, {"grad", "1.570"}}),
+          {{"m", "48"},
+           {"km", "25%"},
+           {"v3", "4.819"},
+           {"v5", "4.741"},
+           {"v7", "4.509"},
+           {"v10", "4.519"},
+           {"grad", "1.570"}}),
       Row("UniTF flat M=48", UniTf(48),
-          {{"m", "48"}, {"km", "33%"}, {"v3", "5.735"}, {"v5", "6.461"}, {"v7", "6.823"},
-           {"v10", "6.101"}, {"grad", "0.812"}}),
+          {{"m", "48"},
+           {"km", "33%"},
+           {"v3", "5.735"},
+           {"v5", "6.461"},
+           {"v7", "6.823"},
+           {"v10", "6.101"},
+           {"grad", "0.812"}}),
       InSweep(Row("HRM M=12 (ablation base)", HrmAbl(4, 3, 2, 1),
-                  {{"m", "12"}, {"km", "67%"}, {"v3", "—"}, {"v5", "—"}, {"v7", "—"},
-                   {"v10", "4.177"}, {"grad", "—"}}),
+                  {{"m", "12"},
+                   {"km", "67%"},
+                   {"v3", "—"},
+                   {"v5", "—"},
+                   {"v7", "—"},
+                   {"v10", "4.177"},
+                   {"grad", "—"}}),
               "ablation"),
       unitf12,
   };

@@ -70,7 +70,8 @@ int RunReport(const ReportOptions& o, std::ostream& out, std::ostream& err) {
   }
   std::string format = o.format.empty() ? (figure ? "svg" : "md") : o.format;
   if (table && !ParseFormat(format)) {
-    err << "hrm report: " << table->name << " renders as md, csv, tex or html, not " << format << "\n";
+    err << "hrm report: " << table->name << " renders as md, csv, tex or html, not " << format
+        << "\n";
     return kExitUsage;
   }
   if (figure && format != "svg" && format != "html") {

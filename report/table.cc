@@ -38,11 +38,10 @@ std::string CsvField(const std::string& s) {
 // LaTeX for the few non-ASCII symbols the report prints; other text escaped.
 std::string TexEscape(const std::string& s) {
   static const std::pair<const char*, const char*> kSymbols[] = {
-      {"—", "---"},          {"–", "--"},           {"±", "$\\pm$"},
-      {"†", "$^\\dagger$"},  {"‡", "$^\\ddagger$"}, {"×", "$\\times$"},
-      {"Δ", "$\\Delta$"},    {"‖", "$\\|$"},        {"·", "$\\cdot$"},
-      {"≈", "$\\approx$"},   {"→", "$\\to$"},       {"−", "$-$"},
-      {"✓", "$\\checkmark$"}, {"λ", "$\\lambda$"},  {"½", "$\\frac{1}{2}$"},
+      {"—", "---"},           {"–", "--"},         {"±", "$\\pm$"},         {"†", "$^\\dagger$"},
+      {"‡", "$^\\ddagger$"},  {"×", "$\\times$"},  {"Δ", "$\\Delta$"},      {"‖", "$\\|$"},
+      {"·", "$\\cdot$"},      {"≈", "$\\approx$"}, {"→", "$\\to$"},         {"−", "$-$"},
+      {"✓", "$\\checkmark$"}, {"λ", "$\\lambda$"}, {"½", "$\\frac{1}{2}$"},
   };
   std::string out;
   for (size_t i = 0; i < s.size();) {
@@ -59,14 +58,27 @@ std::string TexEscape(const std::string& s) {
     if (replaced) continue;
     const char c = s[i++];
     switch (c) {
-      case '\\': out += "\\textbackslash{}"; break;
-      case '~': out += "\\textasciitilde{}"; break;
-      case '^': out += "\\textasciicircum{}"; break;
-      case '&': case '%': case '$': case '#': case '_': case '{': case '}':
+      case '\\':
+        out += "\\textbackslash{}";
+        break;
+      case '~':
+        out += "\\textasciitilde{}";
+        break;
+      case '^':
+        out += "\\textasciicircum{}";
+        break;
+      case '&':
+      case '%':
+      case '$':
+      case '#':
+      case '_':
+      case '{':
+      case '}':
         out += '\\';
         out += c;
         break;
-      default: out += c;
+      default:
+        out += c;
     }
   }
   return out;
@@ -88,11 +100,20 @@ std::string HtmlEscape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -118,7 +139,8 @@ std::string RenderMarkdown(const Table& t) {
   out += line([&](size_t i) { return MdEscape(t.headers[i]); });
   out += "|";
   for (size_t i = 0; i < n; ++i)
-    out += i == 0 ? ":" + std::string(width[i] + 1, '-') + "|" : std::string(width[i] + 1, '-') + ":|";
+    out +=
+        i == 0 ? ":" + std::string(width[i] + 1, '-') + "|" : std::string(width[i] + 1, '-') + ":|";
   out += "\n";
   for (const auto& r : t.rows) {
     if (r.section)
@@ -198,8 +220,8 @@ std::string RenderHtmlSection(const Table& t) {
   auto cls = [&](size_t i) {
     return i < t.published.size() && t.published[i] ? std::string(" class=\"paper\"") : "";
   };
-  std::string out = "<section id=\"" + HtmlEscape(t.name) + "\">\n<h2>" + HtmlEscape(t.title) +
-                    "</h2>\n";
+  std::string out =
+      "<section id=\"" + HtmlEscape(t.name) + "\">\n<h2>" + HtmlEscape(t.title) + "</h2>\n";
   if (!t.caption.empty()) out += "<p class=\"caption\">" + HtmlEscape(t.caption) + "</p>\n";
   out += "<table>\n<thead><tr>";
   for (size_t i = 0; i < t.headers.size(); ++i)
@@ -234,8 +256,8 @@ std::string RenderJson(const Table& t) {
     else
       rows.push_back({{"section", section}, {"cells", r.cells}});
   }
-  return json{{"name", t.name},         {"title", t.title},         {"caption", t.caption},
-              {"headers", t.headers},   {"published", t.published}, {"rows", rows},
+  return json{{"name", t.name},       {"title", t.title},         {"caption", t.caption},
+              {"headers", t.headers}, {"published", t.published}, {"rows", rows},
               {"notes", t.notes}}
              .dump(2) +
          "\n";
@@ -243,11 +265,16 @@ std::string RenderJson(const Table& t) {
 
 std::string Render(const Table& t, Format format) {
   switch (format) {
-    case Format::kMarkdown: return RenderMarkdown(t);
-    case Format::kCsv: return RenderCsv(t);
-    case Format::kTex: return RenderTex(t);
-    case Format::kHtml: return HtmlDocument(t.title, RenderHtmlSection(t));
-    case Format::kJson: return RenderJson(t);
+    case Format::kMarkdown:
+      return RenderMarkdown(t);
+    case Format::kCsv:
+      return RenderCsv(t);
+    case Format::kTex:
+      return RenderTex(t);
+    case Format::kHtml:
+      return HtmlDocument(t.title, RenderHtmlSection(t));
+    case Format::kJson:
+      return RenderJson(t);
   }
   return "";
 }

@@ -15,8 +15,8 @@ namespace {
 struct CellValue {
   std::optional<double> value;
   double std = 0;
-  int n = 0;          // seeds behind the value (kOnly)
-  std::string text;   // the cell when there is no value, or a text column's value
+  int n = 0;         // seeds behind the value (kOnly)
+  std::string text;  // the cell when there is no value, or a text column's value
   bool provisional = false, diverged = false, failed = false, ambiguous = false;
 };
 
@@ -44,7 +44,8 @@ std::vector<Group> GroupRuns(const std::vector<const RunRecord*>& runs,
   std::vector<Group> groups;
   std::map<std::string, size_t> index;
   for (const RunRecord* r : runs) {
-    const std::string key = fields.empty() ? SeedGroupKey(*r) : GroupFields(r->config, fields).dump();
+    const std::string key =
+        fields.empty() ? SeedGroupKey(*r) : GroupFields(r->config, fields).dump();
     auto [it, added] = index.emplace(key, groups.size());
     if (added) groups.emplace_back();
     groups[it->second].push_back(r);
@@ -150,7 +151,8 @@ CellValue MetricCell(const std::vector<Group>& groups, const ColumnSpec& col, co
       if (v && std::isfinite(*v)) values.push_back(*v);
       // A value read at a fixed point the run has passed will not change;
       // a final or best value of an unfinished run may.
-      const bool fixed_point = col.kind == ColumnKind::kEval && col.at.kind == CurvePoint::kFraction;
+      const bool fixed_point =
+          col.kind == ColumnKind::kEval && col.at.kind == CurvePoint::kFraction;
       if (IsUnfinished(r->status) && (!v || !fixed_point)) c.provisional = true;
       c.diverged |= r->status == RunStatus::kDiverged;
       c.failed |= r->status == RunStatus::kFailed;
@@ -248,10 +250,13 @@ CellValue Builder::Evaluate(const ResolvedRow& row, const ColumnSpec& col) {
   if (!rs.pick_max.empty() && groups.size() > 1) {
     json best;
     for (const auto& g : groups)
-      if (g.front()->config.contains(rs.pick_max) && (best.is_null() || best < g.front()->config[rs.pick_max]))
+      if (g.front()->config.contains(rs.pick_max) &&
+          (best.is_null() || best < g.front()->config[rs.pick_max]))
         best = g.front()->config[rs.pick_max];
     groups.erase(std::remove_if(groups.begin(), groups.end(),
-                                [&](const Group& g) { return g.front()->config.value(rs.pick_max, json()) != best; }),
+                                [&](const Group& g) {
+                                  return g.front()->config.value(rs.pick_max, json()) != best;
+                                }),
                  groups.end());
   }
   if (groups.empty()) return CellValue{std::nullopt, 0, 0, "—"};
@@ -323,7 +328,8 @@ std::vector<ResolvedRow> Builder::Resolve(const RowSpec& row) {
   for (size_t i = 0; i < rows.size(); ++i) {
     rows[i].label = FillTemplate(row.label, rows[i].first_config,
                                  {{"rank", std::to_string(i + 1)}, {"label", rows[i].run_label}});
-    rows[i].paper = i < ex.paper_rows.size() ? ex.paper_rows[i].second : std::map<std::string, std::string>{};
+    rows[i].paper =
+        i < ex.paper_rows.size() ? ex.paper_rows[i].second : std::map<std::string, std::string>{};
   }
   for (size_t i = rows.size(); i < ex.paper_rows.size(); ++i) {
     ResolvedRow r = Fixed(row, row.match);
@@ -451,13 +457,16 @@ Table Builder::Build() {
   if (spread) t.notes.push_back("x ± s: mean ± standard deviation (population) over seeds.");
   if (provisional) t.notes.push_back("* a run is still pending or running: the value may change.");
   if (diverged)
-    t.notes.push_back("† a run diverged (NaN/inf loss or exploding gradient norm); "
-                      "its value is the last one before.");
+    t.notes.push_back(
+        "† a run diverged (NaN/inf loss or exploding gradient norm); "
+        "its value is the last one before.");
   if (failed) t.notes.push_back("‡ a run failed; the value is from the runs that have one.");
   if (ambiguous)
-    t.notes.push_back("\"N configs\": several configurations match the row (choose one with "
-                      "--profile, or the grid differs from the paper's).");
-  if (options_.published && std::find(with_paper.begin(), with_paper.end(), true) != with_paper.end())
+    t.notes.push_back(
+        "\"N configs\": several configurations match the row (choose one with "
+        "--profile, or the grid differs from the paper's).");
+  if (options_.published &&
+      std::find(with_paper.begin(), with_paper.end(), true) != with_paper.end())
     t.notes.push_back("(paper): the value the paper prints, at the paper's scale.");
   for (const auto& grid : sweeps_used_) t.notes.push_back(SweepNote(grid, store_.FindSweep(grid)));
   return t;
@@ -475,10 +484,12 @@ std::string SweepNote(const std::string& grid, const SweepRecord* sweep) {
   std::map<std::string, int> counts;
   for (const auto& r : sweep->runs) ++counts[ToString(r.status)];
   const size_t n = sweep->runs.size();
-  std::string s = "Data: sweep " + sweep->name + ", " + std::to_string(n) + (n == 1 ? " run" : " runs");
+  std::string s =
+      "Data: sweep " + sweep->name + ", " + std::to_string(n) + (n == 1 ? " run" : " runs");
   std::string parts;
   for (const char* status : {"done", "running", "interrupted", "pending", "diverged", "failed"})
-    if (counts[status]) parts += (parts.empty() ? "" : ", ") + std::to_string(counts[status]) + " " + status;
+    if (counts[status])
+      parts += (parts.empty() ? "" : ", ") + std::to_string(counts[status]) + " " + status;
   return s + (parts.empty() ? "" : " (" + parts + ")") + ".";
 }
 

@@ -6,9 +6,9 @@
 #include <optional>
 #include <string>
 
-#include "store/store_reader.h"
 #include "report/table.h"
 #include "report/table_spec.h"
+#include "store/store_reader.h"
 
 namespace hrm {
 

@@ -45,13 +45,13 @@ enum class ColumnKind {
 enum class Show { kMeanStd, kMean, kStd };
 
 struct ColumnSpec {
-  std::string id;      // key for paper values, deltas and ordering
+  std::string id;  // key for paper values, deltas and ordering
   std::string header;
   ColumnKind kind = ColumnKind::kEval;
-  std::string field;   // config field, eval metric or measurement metric
-  CurvePoint at;       // kEval
+  std::string field;            // config field, eval metric or measurement metric
+  CurvePoint at;                // kEval
   json extra = json::object();  // kMeasurement: keys the measurement's extra must hold
-  std::string sweep;   // read this column from another sweep ("" = the row's)
+  std::string sweep;            // read this column from another sweep ("" = the row's)
   json match = json::object();  // added to the row's match (e.g. {"seed": 42})
   Show show = Show::kMeanStd;
   std::string of, minus;  // kDelta, kRatio, kDiff
@@ -65,7 +65,7 @@ enum class Combine {
   kBest,     // the lowest group value
   kTopMean,  // mean of the `top_k` lowest
   kMedian,
-  kWorst,    // the highest
+  kWorst,  // the highest
 };
 
 // Rows generated from the runs: one per group of runs sharing `group_by`.
@@ -80,25 +80,26 @@ struct RowExpansion {
 };
 
 struct RowSpec {
-  std::string label;  // for expanded rows a template: {field}, {rank}, {label}
+  std::string label;            // for expanded rows a template: {field}, {rank}, {label}
   json match = json::object();  // config fields every run of the row has
   std::string sweep;            // "" = the table's
   std::string baseline;         // row label deltas compare with ("" = the table's)
   Combine combine = Combine::kOnly;
   int top_k = 2;
-  std::string pick_max;  // when several groups match, keep those with the largest value of this field
+  std::string
+      pick_max;  // when several groups match, keep those with the largest value of this field
   std::map<std::string, std::string> paper;  // column id -> the paper's printed value
-  bool section = false;  // a heading row: label only
+  bool section = false;                      // a heading row: label only
   bool expand = false;
   RowExpansion expansion;
 };
 
 struct TableSpec {
-  std::string name;     // "table6"
-  std::string alias;    // the experiment's name, "equal_param"
+  std::string name;   // "table6"
+  std::string alias;  // the experiment's name, "equal_param"
   std::string title;
   std::string caption;
-  std::string sweep;    // grid name of the sweep the rows read
+  std::string sweep;  // grid name of the sweep the rows read
   std::string row_header = "Model";
   std::string baseline;  // default baseline row label
   std::vector<ColumnSpec> columns;

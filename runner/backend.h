@@ -18,7 +18,7 @@ struct WorkerSpec {
 
 struct WorkerExit {
   std::string run_id;
-  int exit_code = 0;  // ExitCode, or 128+signal when killed by a signal
+  int exit_code = 0;   // ExitCode, or 128+signal when killed by a signal
   std::string detail;  // e.g. "killed by signal 9"
 };
 
@@ -31,7 +31,10 @@ class Backend {
   // A run the store says is running, left by an earlier runner: true when
   // the backend still has it live (a queued or running SLURM task) and now
   // tracks it as if started here; false when it must be started again.
-  virtual bool Reattach(const WorkerSpec& spec) { (void)spec; return false; }
+  virtual bool Reattach(const WorkerSpec& spec) {
+    (void)spec;
+    return false;
+  }
   // Workers that ended since the last call. Never blocks.
   virtual std::vector<WorkerExit> Reap() = 0;
   // Asks every worker to checkpoint and exit (SIGTERM to its process group).

@@ -22,7 +22,7 @@ int64_t ResolveSweep(RunStore& store, const std::string& name) {
   if (matches.size() == 1) return matches.front().id;
   if (matches.empty())
     throw UsageError("store " + store.path() + ": no sweep " + name +
-                             (all.empty() ? "" : " (have " + all + ")"));
+                     (all.empty() ? "" : " (have " + all + ")"));
   std::string names;
   for (const auto& m : matches) names += (names.empty() ? "" : ", ") + m.name;
   throw UsageError("sweep " + name + " is ambiguous: " + names);

@@ -11,16 +11,16 @@
 
 namespace hrm {
 
-void RegisterBestCommands(CLI::App& app, int* rc);     // best                (runner/cli_best.cc)
-void RegisterConfigCommands(CLI::App& app, int* rc);   // config, params      (runner/cli_config.cc)
-void RegisterCoreCommands(CLI::App& app, int* rc);     // train               (runner/cli_train.cc)
-void RegisterDataCommands(CLI::App& app, int* rc);     // prepare, tokenize   (runner/cli_data.cc)
-void RegisterFlopsCommands(CLI::App& app, int* rc);    // flops               (runner/cli_flops.cc)
-void RegisterGridCommands(CLI::App& app, int* rc);     // grid                (runner/cli_grid.cc)
-void RegisterModelCommands(CLI::App& app, int* rc);    // generate, export, import, reproduce
-                                                       //                     (runner/cli_model.cc)
-void RegisterReportCommands(CLI::App& app, int* rc);   // report              (runner/cli_report.cc)
-void RegisterServeCommands(CLI::App& app, int* rc);    // serve               (runner/cli_serve.cc)
-void RegisterSweepCommands(CLI::App& app, int* rc);    // sweep, status, show (runner/cli_sweep.cc)
+void RegisterBestCommands(CLI::App& app, int* rc);    // best                (runner/cli_best.cc)
+void RegisterConfigCommands(CLI::App& app, int* rc);  // config, params      (runner/cli_config.cc)
+void RegisterCoreCommands(CLI::App& app, int* rc);    // train               (runner/cli_train.cc)
+void RegisterDataCommands(CLI::App& app, int* rc);    // prepare, tokenize   (runner/cli_data.cc)
+void RegisterFlopsCommands(CLI::App& app, int* rc);   // flops               (runner/cli_flops.cc)
+void RegisterGridCommands(CLI::App& app, int* rc);    // grid                (runner/cli_grid.cc)
+void RegisterModelCommands(CLI::App& app, int* rc);   // generate, export, import, reproduce
+                                                      //                     (runner/cli_model.cc)
+void RegisterReportCommands(CLI::App& app, int* rc);  // report              (runner/cli_report.cc)
+void RegisterServeCommands(CLI::App& app, int* rc);   // serve               (runner/cli_serve.cc)
+void RegisterSweepCommands(CLI::App& app, int* rc);   // sweep, status, show (runner/cli_sweep.cc)
 
 }  // namespace hrm

@@ -15,7 +15,8 @@ void RegisterReportCommands(CLI::App& app, int* rc) {
   CLI::App* cmd = app.add_subcommand(
       "report",
       "the paper's tables (table6 … table22) and figures (figure3, figure4) from the store");
-  cmd->add_option("name", o->name, "table or figure, e.g. table6 or equal_param (see --list), or search");
+  cmd->add_option("name", o->name,
+                  "table or figure, e.g. table6 or equal_param (see --list), or search");
   AddStoreOption(cmd, &o->store);
   auto* format = cmd->add_option("--format", o->format,
                                  "md, csv, tex, html or json for tables; svg or html for figures")

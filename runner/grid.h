@@ -87,11 +87,11 @@ struct Grid {
 
 // One run of an expanded grid.
 struct ExpandedRun {
-  std::string id;     // RunId(config)
-  std::string label;  // label template filled from config
-  json config;        // resolved (ResolveConfig)
-  int position;       // 0-based order in the expansion, after merging duplicates
-  int trial = -1;     // its point of a search's trials; -1 in a grid without search
+  std::string id;       // RunId(config)
+  std::string label;    // label template filled from config
+  json config;          // resolved (ResolveConfig)
+  int position;         // 0-based order in the expansion, after merging duplicates
+  int trial = -1;       // its point of a search's trials; -1 in a grid without search
   std::string bracket;  // search trials ranked together: a hash of every given value but
                         // the searched ones ("" without search)
 };

@@ -135,9 +135,9 @@ void SlurmBackend::LoadSubmitted() {
     const std::string job_id = map["job_id"];
     job_ids.insert(job_id);
     for (const auto& t : map.value("tasks", json::array()))
-      (*submitted_)[t.value("run_id", "")] = Task{t.value("run_id", ""), t.value("run_dir", ""),
-                                                 job_id, t.value("index", 0),
-                                                 map.value("script", ""), ""};
+      (*submitted_)[t.value("run_id", "")] =
+          Task{t.value("run_id", ""), t.value("run_dir", ""),  job_id,
+               t.value("index", 0),   map.value("script", ""), ""};
   }
   // Without squeue's answer a live task would be submitted a second time.
   for (int attempt = 0; !Poll(job_ids, &submitted_live_); ++attempt) {
@@ -169,13 +169,12 @@ bool SlurmBackend::Poll(const std::set<std::string>& job_ids,
   live->clear();
   if (job_ids.empty()) return true;
   std::vector<std::string> ids(job_ids.begin(), job_ids.end());
-  CommandResult r = RunCommand({"squeue", "--noheader", "--array", "--jobs=" + Join(ids, ","),
-                                "--format=%F|%K|%T|%o"});
+  CommandResult r = RunCommand(
+      {"squeue", "--noheader", "--array", "--jobs=" + Join(ids, ","), "--format=%F|%K|%T|%o"});
   // squeue refuses a list whose every job has left the controller.
   if (r.exit_code != 0 && r.err.find("Invalid job id") != std::string::npos) return true;
   if (r.exit_code != 0) {
-    if (!squeue_failing_)
-      std::cerr << "squeue failed (" << FirstLine(r.err) << "); retrying\n";
+    if (!squeue_failing_) std::cerr << "squeue failed (" << FirstLine(r.err) << "); retrying\n";
     squeue_failing_ = true;
     return false;
   }

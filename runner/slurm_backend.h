@@ -91,7 +91,7 @@ class SlurmBackend : public Backend {
   SlurmBackendOptions options_;
   std::string workdir_;
   std::vector<WorkerSpec> buffered_;
-  std::vector<WorkerExit> ended_;     // reported by the next Reap()
+  std::vector<WorkerExit> ended_;      // reported by the next Reap()
   std::map<std::string, Task> tasks_;  // by run id
   std::set<std::string> stopped_jobs_;
   std::optional<std::map<std::string, Task>> submitted_;  // by run id

@@ -113,14 +113,13 @@ std::string SlurmBatchScript(const SlurmArray& a) {
       << "# ranks of a node see all of its GPUs and rank r uses cuda:LOCAL_RANK.\n";
   const int last = int(a.tasks.size()) - 1;
   s << "#SBATCH --job-name=" << a.job_name << "\n"
-    << "#SBATCH --array=0-" << last << (a.max_parallel > 0 ? "%" + std::to_string(a.max_parallel) : "")
-    << "\n"
+    << "#SBATCH --array=0-" << last
+    << (a.max_parallel > 0 ? "%" + std::to_string(a.max_parallel) : "") << "\n"
     << "#SBATCH --ntasks=" << a.ranks << "\n";
   // A GPU per rank: --gpus-per-task rather than --gres=gpu:W, which counts
   // per node and so over-asks when the W ranks span nodes.
   if (a.gpus) s << "#SBATCH --gpus-per-task=1\n";
-  s
-    << "#SBATCH --cpus-per-task=" << a.cpus_per_task << "\n"
+  s << "#SBATCH --cpus-per-task=" << a.cpus_per_task << "\n"
     << "#SBATCH --chdir=" << a.workdir << "\n"
     << "#SBATCH --output=" << a.sweep_dir << "/slurm-%A_%a.out\n"
     << "#SBATCH --open-mode=append\n"

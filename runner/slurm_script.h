@@ -18,24 +18,23 @@ struct SlurmTask {
 
 // One job array and the sbatch options every task of it shares.
 struct SlurmArray {
-  std::string sweep_dir;      // holds the script, its task map and stop markers
-  int number = 0;             // K of sbatch-K.sh: the sweep's K-th submission
-  std::string job_name;       // --job-name
-  std::string workdir;        // --chdir: where the runner ran (relative data paths)
-  int ranks = 1;              // --ntasks: ranks of each run (world_size); >1 starts them with srun
-  bool gpus = false;          // --gpus-per-task=1: one GPU per rank (runs on CUDA)
-  int cpus_per_task = 1;      // --cpus-per-task: the worker's torch threads
-  int max_parallel = 0;       // tasks running at once (--array=0-N%P); 0 = no limit
-  int signal_seconds = 60;    // SIGUSR1 this long before the time limit
-  std::string partition;      // --partition; "" = the cluster's default
-  std::string time_limit;     // --time; "" = the partition's default
+  std::string sweep_dir;    // holds the script, its task map and stop markers
+  int number = 0;           // K of sbatch-K.sh: the sweep's K-th submission
+  std::string job_name;     // --job-name
+  std::string workdir;      // --chdir: where the runner ran (relative data paths)
+  int ranks = 1;            // --ntasks: ranks of each run (world_size); >1 starts them with srun
+  bool gpus = false;        // --gpus-per-task=1: one GPU per rank (runs on CUDA)
+  int cpus_per_task = 1;    // --cpus-per-task: the worker's torch threads
+  int max_parallel = 0;     // tasks running at once (--array=0-N%P); 0 = no limit
+  int signal_seconds = 60;  // SIGUSR1 this long before the time limit
+  std::string partition;    // --partition; "" = the cluster's default
+  std::string time_limit;   // --time; "" = the partition's default
   std::vector<std::string> sbatch_args;  // extra #SBATCH lines, after ours (so they win)
   std::vector<SlurmTask> tasks;          // array index = position
 
   std::string script_path() const;  // sweep_dir/sbatch-K.sh
   std::string map_path() const;     // sweep_dir/sbatch-K.json
 };
-
 
 // Where the runner marks a job whose tasks must not requeue themselves (it
 // asked them to stop): SWEEP_DIR/stop-JOBID.

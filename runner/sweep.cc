@@ -77,7 +77,8 @@ void StopOrphanWorker(const std::string& run_dir) {
 }
 
 std::unique_ptr<Backend> MakeBackend(const SweepOptions& o, const std::string& sweep_dir) {
-  if (o.backend == "local") return std::make_unique<LocalBackend>(LocalBackendOptions{o.slots, o.gpus});
+  if (o.backend == "local")
+    return std::make_unique<LocalBackend>(LocalBackendOptions{o.slots, o.gpus});
   if (o.backend == "slurm") {
     SlurmBackendOptions so;
     so.sweep_dir = sweep_dir;
@@ -85,7 +86,7 @@ std::unique_ptr<Backend> MakeBackend(const SweepOptions& o, const std::string& s
     so.time_limit = o.time_limit;
     so.sbatch_args = o.sbatch_args;
     so.max_parallel = o.slots > 1 ? o.slots : 0;  // --slots N throttles each array to N tasks
-    so.gpus = !o.gpus.empty();                     // --gpus: a GPU per rank of every run
+    so.gpus = !o.gpus.empty();                    // --gpus: a GPU per rank of every run
     return std::make_unique<SlurmBackend>(so);
   }
   throw UsageError(fmt::format("--backend: expected local or slurm (got {})", o.backend));
@@ -148,8 +149,8 @@ class Sweep {
     if (x.plan) search_ = std::make_unique<Search>(*x.plan, *store_, sweep_id_);
     backend_ = MakeBackend(o, (runs_dir / fmt::format("sweep-{}", sweep_id_)).string());
     const int workers = o.gpus.empty() ? std::max(1, o.slots) : int(o.gpus.size());
-    threads_ = o.threads > 0 ? o.threads
-                             : std::max(1, int(std::thread::hardware_concurrency()) / workers);
+    threads_ =
+        o.threads > 0 ? o.threads : std::max(1, int(std::thread::hardware_concurrency()) / workers);
     char host[256] = {0};
     ::gethostname(host, sizeof host - 1);
     host_ = host;
@@ -229,11 +230,14 @@ class Sweep {
     spec.run_id = e.run.id;
     spec.run_dir = e.run.run_dir;
     spec.ranks = o_.backend == "local" ? int(e.run.config.value("world_size", int64_t(1))) : 1;
-    spec.argv = {SelfExe(), "train", "--run-dir", e.run.run_dir, "--config",
-                 GivenConfigFileName(e.run.run_dir), "--set", fmt::format("threads={}", threads_)};
+    spec.argv = {SelfExe(),   "train",
+                 "--run-dir", e.run.run_dir,
+                 "--config",  GivenConfigFileName(e.run.run_dir),
+                 "--set",     fmt::format("threads={}", threads_)};
     for (const auto& a : o_.train_args) spec.argv.push_back(a);
     const int64_t stop_after = search_ ? search_->StopAfter(e.run.id) : -1;
-    if (stop_after >= 0) spec.argv.insert(spec.argv.end(), {"--stop-after", std::to_string(stop_after)});
+    if (stop_after >= 0)
+      spec.argv.insert(spec.argv.end(), {"--stop-after", std::to_string(stop_after)});
     return spec;
   }
 
@@ -276,9 +280,9 @@ class Sweep {
       store_->SetRunStatus(x.run_id, RunStatus::kInterrupted);
       return;
     }
-    const std::string why =
-        fmt::format("worker exited with code {}{}; see {}", x.exit_code,
-                    x.detail.empty() ? "" : " (" + x.detail + ")", WorkerLogFileName(e->run.run_dir));
+    const std::string why = fmt::format("worker exited with code {}{}; see {}", x.exit_code,
+                                        x.detail.empty() ? "" : " (" + x.detail + ")",
+                                        WorkerLogFileName(e->run.run_dir));
     const bool retry = x.exit_code != kExitUsage && ++failures_[x.run_id] <= o_.max_retries;
     store_->SetRunStatus(x.run_id, retry ? RunStatus::kPending : RunStatus::kFailed, why);
     std::cerr << fmt::format("run {}: {}{}\n", x.run_id, why,

@@ -12,16 +12,16 @@ namespace hrm {
 struct SweepOptions {
   std::string grid_path;
   std::string store_path = "runs/hrm.db";
-  std::string runs_dir;              // run directories; default <store dir>/runs
-  std::string profile;               // "" = the grid's default profile
-  std::vector<std::string> sets;     // key=value overrides after expansion
-  bool dry_run = false;              // print the expansion, write nothing
-  bool json = false;                 // dry run: print the expansion as JSON
-  std::string backend = "local";     // local | slurm
-  int slots = 1;                     // local CPU slots
-  std::vector<int> gpus;             // local GPU slots (CUDA_VISIBLE_DEVICES)
-  int max_retries = 2;               // failed attempts retried per invocation
-  int threads = 0;                   // torch threads per worker; 0 = cores / slots
+  std::string runs_dir;                 // run directories; default <store dir>/runs
+  std::string profile;                  // "" = the grid's default profile
+  std::vector<std::string> sets;        // key=value overrides after expansion
+  bool dry_run = false;                 // print the expansion, write nothing
+  bool json = false;                    // dry run: print the expansion as JSON
+  std::string backend = "local";        // local | slurm
+  int slots = 1;                        // local CPU slots
+  std::vector<int> gpus;                // local GPU slots (CUDA_VISIBLE_DEVICES)
+  int max_retries = 2;                  // failed attempts retried per invocation
+  int threads = 0;                      // torch threads per worker; 0 = cores / slots
   std::vector<std::string> train_args;  // extra args for every worker (tests)
   // SLURM backend (runner/slurm_backend.h).
   std::string partition;

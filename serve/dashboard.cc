@@ -6,6 +6,7 @@
 #include <set>
 
 #include "report/paper_report.h"
+#include "report/search_report.h"
 #include "serve/assets.h"
 
 namespace hrm {
@@ -147,6 +148,10 @@ HttpResponse Dashboard::Route(const HttpRequest& request, const RequestTarget& t
     SweepId(s[1]);
     return page();
   }
+  if (s.size() == 3 && s[0] == "sweeps" && s[2] == "search") {
+    OnlyParams(t, {});
+    return Reply(200, "text/html; charset=utf-8", SearchPage(SweepId(s[1])));
+  }
   if (s.size() == 2 && s[0] == "runs") {
     CheckRunId(s[1]);
     return page();
@@ -186,7 +191,10 @@ json& Dashboard::Overviews() {
   const int64_t version = store_.DataVersion();
   if (version != overview_version_) {
     overviews_ = json::array();
-    for (const SweepOverview& o : store_.Sweeps()) overviews_.push_back(OverviewJson(o));
+    for (const SweepOverview& o : store_.Sweeps()) {
+      overviews_.push_back(OverviewJson(o));
+      overviews_.back()["search"] = store_.IsSearch(o.sweep.id);
+    }
     overview_version_ = version;
   }
   return overviews_;
@@ -227,6 +235,18 @@ std::string Dashboard::SweepView(int64_t id, const RequestTarget& t) {
   for (const json& o : Overviews())
     if (o["id"] == id) sweep = o;
   return feed->View(store_, since, metrics, stamp_, sweep.dump());
+}
+
+std::string Dashboard::SearchPage(int64_t id) {
+  std::string name;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const json& o : Overviews())
+      if (o["id"] == id && o["search"] == true) name = o["name"];
+  }
+  if (name.empty())
+    throw HttpError(404, "no search " + std::to_string(id) + " in store " + path_);
+  return SearchReport(path_, name, "html");  // hrm report search's page, as the store is now
 }
 
 json Dashboard::RunView(const std::string& run_id) {

@@ -31,6 +31,9 @@ class Dashboard {
   HttpResponse Route(const HttpRequest& request, const RequestTarget& target);
   nlohmann::json Sweeps();
   std::string SweepView(int64_t id, const RequestTarget& target);  // JSON text
+  // A search sweep's trials, rung decisions, parallel coordinates and scatter
+  // plots: `hrm report search`'s HTML page (404 for a sweep that is no search).
+  std::string SearchPage(int64_t id);
   nlohmann::json RunView(const std::string& run_id);
   nlohmann::json RunEvals(const std::string& run_id, const RequestTarget& target);
   nlohmann::json& Overviews();  // every sweep's overview, re-read when the store changed

@@ -388,7 +388,7 @@ std::optional<json> RunStore::GetSearch(int64_t sweep_id) {
                    q.bind(1, sweep_id);
                    if (!q.executeStep()) return std::nullopt;
                    return rows::JsonColumn(q.getColumn(0), "store " + path_ + ": search of sweep " +
-                                                         std::to_string(sweep_id));
+                                                               std::to_string(sweep_id));
                  });
 }
 

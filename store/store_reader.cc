@@ -370,4 +370,8 @@ bool StoreReader::HasTable(const std::string& name) {
   }
 }
 
+bool StoreReader::IsSearch(int64_t sweep_id) {
+  return HasTable("searches") && store_->GetSearch(sweep_id).has_value();
+}
+
 }  // namespace hrm

@@ -80,6 +80,8 @@ class StoreReader {
   int64_t DataVersion();
   // True when the store has table `name` (tables a newer part of hrm adds).
   bool HasTable(const std::string& name);
+  // True when sweep `sweep_id` is a search (a grid with a search: block).
+  bool IsSearch(int64_t sweep_id);
 
  private:
   [[noreturn]] void Fail(const std::string& what, const std::exception& e) const;

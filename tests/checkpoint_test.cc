@@ -1,7 +1,6 @@
 // Checkpoint files on their own: streamed save, the footer's layout, and every
 // way a file on disk can be broken (truncated anywhere, a flipped byte, no
 // footer, a wrong length): each is refused by name before any tensor is read.
-#include "base/run_dir.h"
 #include "core/checkpoint.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +11,7 @@
 #include <filesystem>
 
 #include "base/atomic_file.h"
+#include "base/run_dir.h"
 #include "base/sha256.h"
 
 namespace hrm {

@@ -11,7 +11,7 @@ namespace {
 TEST(Config, DefaultsResolveAndDerive) {
   json c = ResolveConfig(json::object());
   EXPECT_EQ(c["model"], "hrm");
-  EXPECT_EQ(c["M"], 12);  // N*T with defaults 4*3
+  EXPECT_EQ(c["M"], 12);     // N*T with defaults 4*3
   EXPECT_EQ(c["heads"], 2);  // d/64
   EXPECT_DOUBLE_EQ(c["min_lr"].get<double>(), 1e-4);
   EXPECT_FALSE(c.contains("L"));

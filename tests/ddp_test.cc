@@ -3,8 +3,6 @@
 // English, byte-level), tiny models.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <torch/csrc/distributed/c10d/FileStore.hpp>
-#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
 #include <unistd.h>
 
@@ -14,15 +12,17 @@
 #include <functional>
 #include <optional>
 #include <thread>
+#include <torch/csrc/distributed/c10d/FileStore.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
 #include "base/atomic_file.h"
 #include "base/event_log.h"
 #include "base/run_dir.h"
 #include "base/subprocess.h"
-#include "core/checkpoint.h"
-#include "core/model.h"
 #include "base/token_data.h"
 #include "base/tokenizer.h"
+#include "core/checkpoint.h"
+#include "core/model.h"
 #ifdef HRM_HAVE_GLOO
 #include "core/gloo_communicator.h"
 #endif
@@ -79,8 +79,8 @@ void OnRanks(int world, const std::function<void(int)>& body) {
   for (int r = 0; r < world; ++r) EXPECT_EQ(errors[r], "") << "rank " << r;
 }
 
-void ExpectCollectivesWork(int world, const std::function<c10::intrusive_ptr<c10d::Store>(int)>&
-                                          store_of) {
+void ExpectCollectivesWork(int world,
+                           const std::function<c10::intrusive_ptr<c10d::Store>(int)>& store_of) {
   OnRanks(world, [&](int r) {
     GlooCommunicator comm(store_of(r), r, world, "127.0.0.1", milliseconds(10000));
     EXPECT_EQ(comm.rank(), r);
@@ -178,8 +178,8 @@ std::vector<std::string> TrainArgs(const std::string& run_dir,
                                    const std::vector<std::string>& model,
                                    const std::vector<std::string>& sets) {
   std::vector<std::string> args = {HRM_BINARY, "train", "--run-dir", run_dir, "--no-progress"};
-  std::vector<std::string> all = {"d=32",      "seq=32",       "batch=4",   "lr=3e-3",
-                                  "warmup=2",  "eval_iters=2", "vocab=256", "threads=1",
+  std::vector<std::string> all = {"d=32",       "seq=32",           "batch=4",   "lr=3e-3",
+                                  "warmup=2",   "eval_iters=2",     "vocab=256", "threads=1",
                                   "device=cpu", "data=" + DataDir()};
   all.insert(all.end(), model.begin(), model.end());
   all.insert(all.end(), sets.begin(), sets.end());
@@ -371,7 +371,7 @@ TEST(DataParallel, SignalledLauncherStopsEveryRankAtOneStepWithACheckpoint) {
   EXPECT_FALSE(Alive(run.rank1));
   const std::vector<json> stops = Events(run.dir, "interrupted");
   ASSERT_EQ(stops.size(), 1u);
-  EXPECT_TRUE(fs::exists(CheckpointPath(run.dir, stops[0]["step"].get<int64_t>())));
+  EXPECT_TRUE(fs::exists(CheckpointFileName(run.dir, stops[0]["step"].get<int64_t>())));
   EXPECT_TRUE(Events(run.dir, "error").empty());
 }
 

@@ -16,12 +16,12 @@
 
 #include "base/atomic_file.h"
 #include "base/event_log.h"
+#include "base/exit_code.h"
 #include "base/run_dir.h"
 #include "base/subprocess.h"
-#include "base/exit_code.h"
+#include "base/tokenizer.h"
 #include "core/model_weights.h"
 #include "core/safetensors.h"
-#include "base/tokenizer.h"
 #include "experiments/run_model.h"
 #include "store/run_store.h"
 
@@ -90,9 +90,7 @@ Output CheckWithPython(const std::string& export_dir, const torch::Tensor& token
             export_dir + " " + expected + " --tol 1e-4");
 }
 
-std::vector<json> Events(const std::string& dir) {
-  return ReadEventLog(EventLogFileName(dir));
-}
+std::vector<json> Events(const std::string& dir) { return ReadEventLog(EventLogFileName(dir)); }
 
 std::vector<json> Evals(const std::string& dir) {
   std::vector<json> out;

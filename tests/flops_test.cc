@@ -14,9 +14,17 @@ TEST(Flops, BlockIsProjectionsPlusAttention) {
 
 TEST(Flops, HrmHandCount) {
   // d=8, n=4, V=10, N=2, T=2 (M=4), K=3, S=2; 2 × 3 micro-batches × 1 rank.
-  const json c = ResolveConfig({{"model", "hrm"}, {"d", 8}, {"heads", 1}, {"seq", 4},
-                                {"vocab", 10}, {"N", 2}, {"T", 2}, {"K", 3}, {"S", 2},
-                                {"batch", 2}, {"grad_accum", 3}});
+  const json c = ResolveConfig({{"model", "hrm"},
+                                {"d", 8},
+                                {"heads", 1},
+                                {"seq", 4},
+                                {"vocab", 10},
+                                {"N", 2},
+                                {"T", 2},
+                                {"K", 3},
+                                {"S", 2},
+                                {"batch", 2},
+                                {"grad_accum", 3}});
   const FlopCount f = CountTrainFlops(c);
   // Per sequence, forward:
   //   Block_in                                        8704
@@ -43,8 +51,14 @@ TEST(Flops, HrmHandCount) {
 TEST(Flops, SlowUpdatesOutsideTheWindowGetNoBackward) {
   // N=4, T=3, K=2: steps 10, 11 have a graph; of the slow updates (after
   // steps 2, 5, 8, 11) only the last. n=4, d=8, V=10.
-  const json c = ResolveConfig({{"model", "hrm"}, {"d", 8}, {"heads", 1}, {"seq", 4},
-                                {"vocab", 10}, {"N", 4}, {"T", 3}, {"K", 2}});
+  const json c = ResolveConfig({{"model", "hrm"},
+                                {"d", 8},
+                                {"heads", 1},
+                                {"seq", 4},
+                                {"vocab", 10},
+                                {"N", 4},
+                                {"T", 3},
+                                {"K", 2}});
   const FlopCount f = CountTrainFlops(c);
   EXPECT_EQ(f.block_applications, 1 + 12 + 4);
   EXPECT_EQ(f.block_applications_grad, 1 + 2 + 1);
@@ -53,15 +67,21 @@ TEST(Flops, SlowUpdatesOutsideTheWindowGetNoBackward) {
 
 TEST(Flops, TransformerAndUniversalTransformer) {
   // Transformer L=3, n=4, d=8, V=10: 3 blocks + head, all with a graph.
-  const json t = ResolveConfig({{"model", "transformer"}, {"d", 8}, {"heads", 1}, {"seq", 4},
-                                {"vocab", 10}, {"L", 3}, {"batch", 5}, {"world_size", 2}});
+  const json t = ResolveConfig({{"model", "transformer"},
+                                {"d", 8},
+                                {"heads", 1},
+                                {"seq", 4},
+                                {"vocab", 10},
+                                {"L", 3},
+                                {"batch", 5},
+                                {"world_size", 2}});
   const FlopCount ft = CountTrainFlops(t);
   EXPECT_EQ(ft.forward_per_seq, 3 * 8704 + 640);
   EXPECT_EQ(ft.backward_per_seq, 2 * ft.forward_per_seq);
   EXPECT_EQ(ft.sequences, 10);
   // UniTF M=5, K=2: five block forwards, two of them (and the head) with a graph.
-  const json u = ResolveConfig({{"model", "unitf"}, {"d", 8}, {"heads", 1}, {"seq", 4},
-                                {"vocab", 10}, {"M", 5}, {"K", 2}});
+  const json u = ResolveConfig(
+      {{"model", "unitf"}, {"d", 8}, {"heads", 1}, {"seq", 4}, {"vocab", 10}, {"M", 5}, {"K", 2}});
   const FlopCount fu = CountTrainFlops(u);
   EXPECT_EQ(fu.forward_per_seq, 5 * 8704 + 640);
   EXPECT_EQ(fu.backward_per_seq, 2 * (2 * 8704 + 640));
@@ -70,8 +90,14 @@ TEST(Flops, TransformerAndUniversalTransformer) {
 
 TEST(Flops, FullWindowBackwardIsTwiceForward) {
   // K = M: every step has a graph, so the backward is exactly 2× the forward.
-  const json c = ResolveConfig({{"model", "hrm"}, {"d", 16}, {"seq", 8}, {"vocab", 20},
-                                {"N", 2}, {"T", 3}, {"K", 6}, {"S", 3}});
+  const json c = ResolveConfig({{"model", "hrm"},
+                                {"d", 16},
+                                {"seq", 8},
+                                {"vocab", 20},
+                                {"N", 2},
+                                {"T", 3},
+                                {"K", 6},
+                                {"S", 3}});
   const FlopCount f = CountTrainFlops(c);
   EXPECT_EQ(f.backward_per_seq, 2 * f.forward_per_seq);
 }
@@ -79,8 +105,8 @@ TEST(Flops, FullWindowBackwardIsTwiceForward) {
 TEST(Flops, PaperScaleDoesNotOverflowAndOrdersAsTable7) {
   // Transformer L=12 at d=4096, n=1024, GPT-2 vocab, 12 × 6 sequences: ~1.6 PFLOP.
   auto flops = [](json given) {
-    given.update({{"d", 4096}, {"seq", 1024}, {"batch", 12}, {"world_size", 6},
-                  {"tokenizer", "gpt2"}});
+    given.update(
+        {{"d", 4096}, {"seq", 1024}, {"batch", 12}, {"world_size", 6}, {"tokenizer", "gpt2"}});
     return CountTrainFlops(ResolveConfig(given));
   };
   const FlopCount t12 = flops({{"model", "transformer"}, {"L", 12}});
@@ -93,8 +119,15 @@ TEST(Flops, PaperScaleDoesNotOverflowAndOrdersAsTable7) {
 }
 
 TEST(Flops, JsonAndLineCarryTheCount) {
-  const json c = ResolveConfig({{"model", "hrm"}, {"d", 8}, {"heads", 1}, {"seq", 4},
-                                {"vocab", 10}, {"N", 2}, {"T", 2}, {"K", 3}, {"S", 2}});
+  const json c = ResolveConfig({{"model", "hrm"},
+                                {"d", 8},
+                                {"heads", 1},
+                                {"seq", 4},
+                                {"vocab", 10},
+                                {"N", 2},
+                                {"T", 2},
+                                {"K", 3},
+                                {"S", 2}});
   const FlopCount f = CountTrainFlops(c);
   const json j = FlopsJson(c, f);
   EXPECT_EQ(j["total"].get<int64_t>(), f.total());

@@ -70,10 +70,19 @@ TEST(GridFiles, EveryGridExpandsUnderEveryProfileItNames) {
 
 TEST(GridFiles, RunCountsAreThePapers) {
   const std::map<std::string, size_t> expected = {
-      {"equal_param", 5}, {"equal_flops", 4}, {"long_train", 4}, {"tf_baseline", 1},
+      {"equal_param", 5},
+      {"equal_flops", 4},
+      {"long_train", 4},
+      {"tf_baseline", 1},
       // K 4 + S 2 + N 4 + T 4 = 14, the base's three entries (K, N, T) one run.
-      {"ablation", 12},   {"unitf", 4},       {"hpsearch", 16},  {"multiseed", 6},
-      {"m48", 3},         {"hlrole", 3},      {"latency", 8},    {"genspeed", 7}};
+      {"ablation", 12},
+      {"unitf", 4},
+      {"hpsearch", 16},
+      {"multiseed", 6},
+      {"m48", 3},
+      {"hlrole", 3},
+      {"latency", 8},
+      {"genspeed", 7}};
   for (const auto& [grid, n] : expected) EXPECT_EQ(Expand(grid, "paper").size(), n) << grid;
 }
 
@@ -93,10 +102,10 @@ TEST(GridFiles, ProfilesKeepWhatTheExperimentCompares) {
         for (size_t j = 0; j < paper.size(); ++j)
           if (paper[i].config["d"] < paper[j].config["d"])
             EXPECT_LT(small[i].config["d"], small[j].config["d"]) << grid;
-        const double paper_share = paper[i].config["warmup"].get<double>() /
-                                   paper[i].config["steps"].get<double>();
-        const double small_share = small[i].config["warmup"].get<double>() /
-                                   small[i].config["steps"].get<double>();
+        const double paper_share =
+            paper[i].config["warmup"].get<double>() / paper[i].config["steps"].get<double>();
+        const double small_share =
+            small[i].config["warmup"].get<double>() / small[i].config["steps"].get<double>();
         if (paper[i].config["protocol"] == "train")
           EXPECT_NEAR(small_share, paper_share, std::string(profile) == "smoke" ? 0.3 : 0.01)
               << grid;

@@ -2,9 +2,8 @@
 // tiny models over real text (the GPL's English, byte-level), read back from
 // the events they append.
 #include <gtest/gtest.h>
-#include <torch/torch.h>
-
 #include <sys/wait.h>
+#include <torch/torch.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -12,14 +11,14 @@
 #include <map>
 
 #include "base/atomic_file.h"
+#include "base/event_log.h"
+#include "base/exit_code.h"
+#include "base/param_count.h"
+#include "base/run_dir.h"
 #include "core/checkpoint.h"
 #include "core/device.h"
-#include "base/event_log.h"
-#include "base/run_dir.h"
-#include "base/exit_code.h"
 #include "core/generate.h"
 #include "core/model.h"
-#include "base/param_count.h"
 #include "experiments/genspeed.h"
 #include "experiments/hlrole.h"
 #include "experiments/latency.h"
@@ -33,8 +32,8 @@ namespace {
 namespace fs = std::filesystem;
 
 json Tiny(json over) {
-  json given = {{"d", 32},    {"seq", 16},         {"batch", 1},   {"vocab", 256},
-                {"threads", 1}, {"steps", 6},        {"warmup", 1},  {"eval_interval", 3},
+  json given = {{"d", 32},         {"seq", 16},           {"batch", 1},  {"vocab", 256},
+                {"threads", 1},    {"steps", 6},          {"warmup", 1}, {"eval_interval", 3},
                 {"eval_iters", 2}, {"log_interval", 100}, {"lr", 3e-3}};
   given.update(over);
   return ResolveConfig(given);
@@ -47,9 +46,7 @@ std::string FreshDir(const std::string& name) {
   return p.string();
 }
 
-std::vector<json> Events(const std::string& dir) {
-  return ReadEventLog(EventLogFileName(dir));
-}
+std::vector<json> Events(const std::string& dir) { return ReadEventLog(EventLogFileName(dir)); }
 
 // Measurement events by metric (the first of each), and their count.
 std::map<std::string, json> Measurements(const std::vector<json>& events) {
@@ -61,8 +58,8 @@ std::map<std::string, json> Measurements(const std::vector<json>& events) {
 
 std::vector<json> RunProtocolIn(const json& config, const std::string& dir) {
   EventLog log(EventLogFileName(dir));
-  ProtocolContext ctx{config,           RunId(config), json{{"device", "cpu"}},
-                      &log,             GplText().View(), ResolvePlacement(config)};
+  ProtocolContext ctx{config, RunId(config),    json{{"device", "cpu"}},
+                      &log,   GplText().View(), ResolvePlacement(config)};
   EXPECT_EQ(RunProtocol(ctx), kExitOk);
   return Events(dir);
 }
@@ -77,7 +74,8 @@ TEST(Latency, RecordsForwardTimePeakMemoryAndParameters) {
   const auto m = Measurements(events);
   ASSERT_TRUE(m.count("latency_ms") && m.count("latency_ms_min") && m.count("peak_mem_mb"));
   EXPECT_GT(m.at("latency_ms")["value"].get<double>(), 0);
-  EXPECT_LE(m.at("latency_ms_min")["value"].get<double>(), m.at("latency_ms")["value"].get<double>());
+  EXPECT_LE(m.at("latency_ms_min")["value"].get<double>(),
+            m.at("latency_ms")["value"].get<double>());
   EXPECT_EQ(m.at("latency_ms")["seq"], 16);
   EXPECT_EQ(m.at("latency_ms")["batch"], 1);
   EXPECT_EQ(m.at("latency_ms")["repeats"], kLatencyRepeats);
@@ -89,8 +87,8 @@ TEST(Latency, RecordsForwardTimePeakMemoryAndParameters) {
 
 TEST(Latency, PeakMemoryGrowsWithTheModel) {
   // The resident set must grow by at least the fp32 weights of a 4 MB model.
-  const json c = Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 4},
-                       {"d", 128}, {"seq", 64}});
+  const json c =
+      Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 4}, {"d", 128}, {"seq", 64}});
   const LatencyResult r = TimeForward(c, ResolvePlacement(c), GplText().View(), 1, 2);
   EXPECT_GE(r.peak_bytes, r.param_bytes);
   EXPECT_EQ(r.param_bytes, 4 * CountParams(c).params);
@@ -100,8 +98,8 @@ TEST(Latency, Bf16WeightsHalveTheParameterBytes) {
   // measure_weights forces bf16 weights on the CPU too (the default there is
   // fp32): the same parameters in half the bytes, and a forward that runs.
   const json fp32 = Tiny({{"protocol", "latency"}, {"model", "unitf"}, {"M", 2}});
-  const json bf16 = Tiny({{"protocol", "latency"}, {"model", "unitf"}, {"M", 2},
-                          {"measure_weights", "bf16"}});
+  const json bf16 =
+      Tiny({{"protocol", "latency"}, {"model", "unitf"}, {"M", 2}, {"measure_weights", "bf16"}});
   const LatencyResult a = TimeForward(fp32, ResolvePlacement(fp32), GplText().View(), 1, 2);
   const LatencyResult b = TimeForward(bf16, ResolvePlacement(bf16), GplText().View(), 1, 2);
   EXPECT_EQ(a.params, b.params);
@@ -116,10 +114,13 @@ TEST(Latency, Bf16WeightsHalveTheParameterBytes) {
 TEST(Latency, Fp32WeightsKeepTheirBytesUnderBf16Compute) {
   // dtype bf16 casts the protocol's weights to bf16 unless measure_weights
   // keeps them fp32, computing under autocast as training does.
-  const json cast = Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 1},
-                          {"dtype", "bf16"}});
-  const json kept = Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 1},
-                          {"dtype", "bf16"}, {"measure_weights", "fp32"}});
+  const json cast =
+      Tiny({{"protocol", "latency"}, {"model", "transformer"}, {"L", 1}, {"dtype", "bf16"}});
+  const json kept = Tiny({{"protocol", "latency"},
+                          {"model", "transformer"},
+                          {"L", 1},
+                          {"dtype", "bf16"},
+                          {"measure_weights", "fp32"}});
   EXPECT_EQ(TimeForward(cast, ResolvePlacement(cast), GplText().View(), 1, 1).param_bytes,
             2 * CountParams(cast).params);
   const LatencyResult r = TimeForward(kept, ResolvePlacement(kept), GplText().View(), 1, 1);
@@ -143,7 +144,9 @@ TEST(Placement, BfloatRuleAndProtocolWeights) {
   p = ResolvePlacement(Tiny({{"device", "cpu"}, {"dtype", "bf16"}, {"protocol", "genspeed"}}));
   EXPECT_EQ(p.weights, torch::kBFloat16);
   EXPECT_FALSE(p.protocol_autocast());
-  p = ResolvePlacement(Tiny({{"device", "cpu"}, {"dtype", "bf16"}, {"protocol", "genspeed"},
+  p = ResolvePlacement(Tiny({{"device", "cpu"},
+                             {"dtype", "bf16"},
+                             {"protocol", "genspeed"},
                              {"measure_weights", "fp32"}}));
   EXPECT_EQ(p.weights, torch::kFloat);
   EXPECT_TRUE(p.protocol_autocast());
@@ -181,7 +184,8 @@ TEST(Protocol, WorkerRefusesAMissingCudaDeviceAndWritesNothing) {
     const std::string cmd = std::string(HRM_BINARY) + " train --run-dir " + dir +
                             " --set device=" + device +
                             " --set model=unitf --set M=2 --set d=32 --set seq=16 --set steps=2"
-                            " --no-progress 2>" + err + " </dev/null";
+                            " --no-progress 2>" +
+                            err + " </dev/null";
     const int status = std::system(cmd.c_str());
     ASSERT_TRUE(WIFEXITED(status)) << cmd;
     EXPECT_EQ(WEXITSTATUS(status), kExitUsage) << device;
@@ -198,8 +202,8 @@ TEST(LatencyCuda, Bf16WeightsAndTheAllocatorsPeakOnAFreshDevice) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   // The first measurement of the process on this device: the caching
   // allocator's statistics must be ready before PeakMemory resets them.
-  const json c = Tiny({{"protocol", "latency"}, {"model", "hrm"}, {"N", 2}, {"T", 2},
-                       {"device", "cuda"}});
+  const json c =
+      Tiny({{"protocol", "latency"}, {"model", "hrm"}, {"N", 2}, {"T", 2}, {"device", "cuda"}});
   const Placement where = ResolvePlacement(c);
   EXPECT_TRUE(where.bf16_autocast);
   EXPECT_EQ(where.weights, torch::kBFloat16);  // the paper's bf16 model
@@ -209,8 +213,12 @@ TEST(LatencyCuda, Bf16WeightsAndTheAllocatorsPeakOnAFreshDevice) {
   EXPECT_GE(m.at("peak_mem_mb")["value"].get<double>() * (1 << 20),
             m.at("param_bytes")["value"].get<double>());
   // fp32 weights kept: twice the bytes, computed under autocast.
-  const json kept = Tiny({{"protocol", "latency"}, {"model", "hrm"}, {"N", 2}, {"T", 2},
-                          {"device", "cuda"}, {"measure_weights", "fp32"}});
+  const json kept = Tiny({{"protocol", "latency"},
+                          {"model", "hrm"},
+                          {"N", 2},
+                          {"T", 2},
+                          {"device", "cuda"},
+                          {"measure_weights", "fp32"}});
   const LatencyResult r = TimeForward(kept, ResolvePlacement(kept), GplText().View(), 1, 2);
   EXPECT_EQ(r.param_bytes, 4 * CountParams(kept).params);
   EXPECT_GE(r.peak_bytes, r.param_bytes);
@@ -218,8 +226,8 @@ TEST(LatencyCuda, Bf16WeightsAndTheAllocatorsPeakOnAFreshDevice) {
 
 TEST(GenSpeedCuda, CachedDecodingMatchesAndTheCacheIsBf16) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
-  const json c = Tiny({{"protocol", "genspeed"}, {"model", "transformer"}, {"L", 2},
-                       {"device", "cuda:0"}});
+  const json c =
+      Tiny({{"protocol", "genspeed"}, {"model", "transformer"}, {"L", 2}, {"device", "cuda:0"}});
   const auto m = Measurements(RunProtocolIn(c, FreshDir("genspeed_cuda")));
   EXPECT_EQ(m.at("tokens_identical")["value"], 1.0);
   EXPECT_EQ(m.at("kv_cache_bytes")["value"], m.at("kv_cache_bytes_formula")["value"]);
@@ -247,10 +255,10 @@ TEST_P(GenSpeedTest, CachedAndRecomputedDecodingAgree) {
   EXPECT_EQ(state.CacheBytes(), KvCacheBytes(c, 2, 9 + 12 - 1, 4));
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Families, GenSpeedTest,
-    testing::Values(json{{"model", "transformer"}, {"L", 3}}, json{{"model", "unitf"}, {"M", 4}},
-                    json{{"model", "hrm"}, {"N", 2}, {"T", 2}, {"S", 2}}));
+INSTANTIATE_TEST_SUITE_P(Families, GenSpeedTest,
+                         testing::Values(json{{"model", "transformer"}, {"L", 3}},
+                                         json{{"model", "unitf"}, {"M", 4}},
+                                         json{{"model", "hrm"}, {"N", 2}, {"T", 2}, {"S", 2}}));
 
 TEST(GenSpeed, KvCacheFormulas) {
   // n = 10 positions, d = 32, B = 2, 2 bytes: one K/V pair = 2·10·32·2·2 bytes.
@@ -297,8 +305,8 @@ TEST(HlRole, FinishedHrmRunRecordsAblationAndTrace) {
   TrainArgs args;
   args.run_dir = dir;
   args.progress = false;
-  for (const char* s : {"model=hrm", "N=2", "T=3", "K=2", "d=32", "seq=16", "batch=2",
-                        "steps=4", "warmup=1", "eval_interval=2", "eval_iters=2", "threads=1"})
+  for (const char* s : {"model=hrm", "N=2", "T=3", "K=2", "d=32", "seq=16", "batch=2", "steps=4",
+                        "warmup=1", "eval_interval=2", "eval_iters=2", "threads=1"})
     args.sets.push_back(s);
   ASSERT_EQ(TrainMain(args), kExitOk);
   const auto events = Events(dir);
@@ -326,8 +334,8 @@ TEST(Protocol, WorkerDispatchesOnTheProtocolKey) {
   TrainArgs args;
   args.run_dir = dir;
   args.progress = false;
-  for (const char* s : {"protocol=latency", "model=unitf", "M=3", "d=32", "seq=16", "batch=1",
-                        "threads=1"})
+  for (const char* s :
+       {"protocol=latency", "model=unitf", "M=3", "d=32", "seq=16", "batch=1", "threads=1"})
     args.sets.push_back(s);
   ASSERT_EQ(TrainMain(args), kExitOk);
   const auto events = Events(dir);

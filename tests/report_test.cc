@@ -16,12 +16,12 @@
 
 #include "base/config.h"
 #include "base/exit_code.h"
-#include "runner/grid.h"
 #include "report/figures.h"
 #include "report/paper_report.h"
 #include "report/paper_tables.h"
 #include "report/report_command.h"
 #include "report/table_builder.h"
+#include "runner/grid.h"
 
 namespace hrm {
 namespace {
@@ -125,7 +125,8 @@ class ReportStore {
 
   void Measure(const std::string& run, const std::string& metric, double value,
                const json& extra = json::object()) {
-    SQLite::Statement q(*db_, "INSERT INTO measurements (run_id, metric, value, extra) VALUES (?, ?, ?, ?)");
+    SQLite::Statement q(
+        *db_, "INSERT INTO measurements (run_id, metric, value, extra) VALUES (?, ?, ?, ?)");
     q.bind(1, run);
     q.bind(2, metric);
     q.bind(3, value);
@@ -172,16 +173,24 @@ TEST(ReportTableTest, EqualParamWithSeedsDeltasMissingAndDivergedRows) {
       "\n" +
       FindPaperTable("table6")->caption +
       "\n\n"
-      "| Model           | Params | Params (paper) |        val CE | val CE (paper) | Δ vs T-L4 | Δ vs T-L4 (paper) |\n"
-      "|:----------------|-------:|---------------:|--------------:|---------------:|----------:|------------------:|\n"
-      "| HRM (N=2,T=4)   |   267K |          1229M |         4.000 |          4.239 |    -0.500 |            -0.323 |\n"
-      "| HRM (N=4,T=3)   |   267K |          1229M | 4.200 ± 0.100 |          4.284 |    -0.300 |            -0.278 |\n"
-      "| HRM (N=2,T=2)   |      — |          1229M |             — |          4.450 |         — |            -0.112 |\n"
-      "| Transformer L=2 |   148K |           743M |        5.000† |          4.509 |   +0.500† |            -0.053 |\n"
-      "| Transformer L=4 |   279K |          1280M |         4.500 |          4.562 |         — |                 — |\n"
+      "| Model           | Params | Params (paper) |        val CE | val CE (paper) | Δ vs T-L4 | "
+      "Δ vs T-L4 (paper) |\n"
+      "|:----------------|-------:|---------------:|--------------:|---------------:|----------:|--"
+      "----------------:|\n"
+      "| HRM (N=2,T=4)   |   267K |          1229M |         4.000 |          4.239 |    -0.500 |  "
+      "          -0.323 |\n"
+      "| HRM (N=4,T=3)   |   267K |          1229M | 4.200 ± 0.100 |          4.284 |    -0.300 |  "
+      "          -0.278 |\n"
+      "| HRM (N=2,T=2)   |      — |          1229M |             — |          4.450 |         — |  "
+      "          -0.112 |\n"
+      "| Transformer L=2 |   148K |           743M |        5.000† |          4.509 |   +0.500† |  "
+      "          -0.053 |\n"
+      "| Transformer L=4 |   279K |          1280M |         4.500 |          4.562 |         — |  "
+      "               — |\n"
       "\n"
       "- x ± s: mean ± standard deviation (population) over seeds.\n"
-      "- † a run diverged (NaN/inf loss or exploding gradient norm); its value is the last one before.\n"
+      "- † a run diverged (NaN/inf loss or exploding gradient norm); its value is the last one "
+      "before.\n"
       "- (paper): the value the paper prints, at the paper's scale.\n"
       "- Data: sweep equal_param@mini, 5 runs (4 done, 1 diverged).\n";
   EXPECT_EQ(RenderMarkdown(Build("table6", store, /*published=*/true)), expected);
@@ -241,7 +250,7 @@ TEST(ReportTableTest, AblationBlocksCompareWithTheirOwnBaseAndExpandS) {
   const int64_t sw = s.Sweep("ablation@mini");
   auto abl = [](int n, int t, int k, int sp) { return With(Hrm(n, t), {{"K", k}, {"S", sp}}); };
   s.Trained(sw, abl(4, 3, 1, 1), 4.25);
-  s.Trained(sw, abl(4, 3, 2, 1), 4.20);   // the base of every block
+  s.Trained(sw, abl(4, 3, 2, 1), 4.20);  // the base of every block
   s.Trained(sw, abl(4, 3, 8, 1), 4.05);
   s.Trained(sw, abl(4, 3, 2, 3), 4.90);
   s.Trained(sw, abl(4, 3, 2, 2), 4.30);
@@ -276,7 +285,8 @@ TEST(ReportTableTest, StepColumnsReadFractionsOfEachRunsSteps) {
   // 100 steps evaluated every 20: @3k of 10k = step 30 -> nearest 20 (ties take the earlier),
   // @5k = 50 -> 40 or 60 -> 40, @7k = 70 -> 60, @10k = final.
   const std::string a = s.Run(sw, With(Hrm(8, 6), {{"K", 16}, {"eval_interval", 20}}));
-  for (int step = 0; step <= 100; step += 20) s.Eval(a, step, 10.0 - step / 20.0, 0.5 + step / 100.0);
+  for (int step = 0; step <= 100; step += 20)
+    s.Eval(a, step, 10.0 - step / 20.0, 0.5 + step / 100.0);
   // A running run has no value at points it has not reached yet.
   const std::string b = s.Run(sw, With(Hrm(12, 4), {{"K", 12}, {"eval_interval", 20}}), "running");
   for (int step = 0; step <= 40; step += 20) s.Eval(b, step, 9.0 - step / 20.0);
@@ -284,7 +294,8 @@ TEST(ReportTableTest, StepColumnsReadFractionsOfEachRunsSteps) {
   const std::string csv = RenderCsv(Build("table22", store));
   EXPECT_NE(csv.find("\"HRM N=8,T=6\",48,33%,9.000,8.000,7.000,5.000,1.500\r\n"), std::string::npos)
       << csv;
-  EXPECT_NE(csv.find("\"HRM N=12,T=4\",48,25%,8.000,running,running,7.000*,1.000*\r\n"), std::string::npos)
+  EXPECT_NE(csv.find("\"HRM N=12,T=4\",48,25%,8.000,running,running,7.000*,1.000*\r\n"),
+            std::string::npos)
       << csv;
   EXPECT_NE(csv.find("UniTF flat M=48,—,—,—,—,—,—,—\r\n"), std::string::npos) << csv;
 }
@@ -303,32 +314,35 @@ TEST(ReportTableTest, MeasurementsRatiosAndSweepOverridesAsTex) {
   s.Trained(eq, Hrm(2, 4), 4.25);
   StoreReader store(s.path());
   const std::string tex = RenderTex(Build("table20", store));
-  const std::string head = "% Table 20: The compute–memory trade-off (hrm report table20)\n"
-                           "\\begin{table}[ht]\n\\centering\n\\small\n"
-                           "\\caption{Table 20: The compute--memory trade-off. One row per model";
+  const std::string head =
+      "% Table 20: The compute–memory trade-off (hrm report table20)\n"
+      "\\begin{table}[ht]\n\\centering\n\\small\n"
+      "\\caption{Table 20: The compute--memory trade-off. One row per model";
   EXPECT_EQ(tex.substr(0, head.size()), head);
   EXPECT_NE(tex.find("M = N$\\cdot$T for HRM"), std::string::npos) << tex;
   const size_t label = tex.find("\\label{");
   ASSERT_NE(label, std::string::npos) << tex;
-  EXPECT_EQ(tex.substr(label),
-            "\\label{tab:table20}\n"
-            "\\begin{tabular}{lrrrrrr}\n"
-            "\\toprule\n"
-            "Model & Params & KV sets/token & Latency (ms) & Latency ratio & Peak mem (MB) & val CE \\\\\n"
-            "\\midrule\n"
-            "TF L=4 & 279K & 4 & 10.0 & 1.00$\\times$ & 100 & 4.500 \\\\\n"
-            "HRM N=2,T=4 & 267K & 8 & 25.0 & 2.50$\\times$ & 90 & 4.250 \\\\\n"
-            "HRM N=4,T=3 & --- & --- & --- & --- & --- & --- \\\\\n"
-            "\\bottomrule\n"
-            "\\end{tabular}\n"
-            "\\par\\smallskip\\footnotesize\n"
-            "Paper: its HRM NT=12 val CE (4.233) is the EqualFLOPs run; here both HRM rows read the "
-            "equal\\_param sweep.\\\\\n"
-            "Paper: its KV-cache and ratio cells were lost in the text rendering; the values here "
-            "follow from its Eq. 6--7 and latencies.\\\\\n"
-            "Data: sweep equal\\_param@mini, 2 runs (2 done).\\\\\n"
-            "Data: sweep latency@mini, 2 runs (2 done).\\\\\n"
-            "\\end{table}\n");
+  EXPECT_EQ(
+      tex.substr(label),
+      "\\label{tab:table20}\n"
+      "\\begin{tabular}{lrrrrrr}\n"
+      "\\toprule\n"
+      "Model & Params & KV sets/token & Latency (ms) & Latency ratio & Peak mem (MB) & val CE "
+      "\\\\\n"
+      "\\midrule\n"
+      "TF L=4 & 279K & 4 & 10.0 & 1.00$\\times$ & 100 & 4.500 \\\\\n"
+      "HRM N=2,T=4 & 267K & 8 & 25.0 & 2.50$\\times$ & 90 & 4.250 \\\\\n"
+      "HRM N=4,T=3 & --- & --- & --- & --- & --- & --- \\\\\n"
+      "\\bottomrule\n"
+      "\\end{tabular}\n"
+      "\\par\\smallskip\\footnotesize\n"
+      "Paper: its HRM NT=12 val CE (4.233) is the EqualFLOPs run; here both HRM rows read the "
+      "equal\\_param sweep.\\\\\n"
+      "Paper: its KV-cache and ratio cells were lost in the text rendering; the values here "
+      "follow from its Eq. 6--7 and latencies.\\\\\n"
+      "Data: sweep equal\\_param@mini, 2 runs (2 done).\\\\\n"
+      "Data: sweep latency@mini, 2 runs (2 done).\\\\\n"
+      "\\end{table}\n");
 }
 
 TEST(ReportTableTest, SeveralConfigsForOneRowAreFlaggedNotMerged) {
@@ -338,7 +352,8 @@ TEST(ReportTableTest, SeveralConfigsForOneRowAreFlaggedNotMerged) {
   s.Trained(sw, With(Tf(4), {{"lr", 3e-4}}), 4.7);
   StoreReader store(s.path());
   const std::string md = RenderMarkdown(Build("table6", store));
-  EXPECT_NE(md.find("| Transformer L=4 |   279K | 2 configs |         — |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| Transformer L=4 |   279K | 2 configs |         — |"), std::string::npos)
+      << md;
   EXPECT_NE(md.find("\"N configs\": several configurations match the row"), std::string::npos);
 }
 
@@ -348,12 +363,14 @@ TEST(ReportTableTest, EmptyStoreGivesEveryTableWithDashesAndHowToFillIt) {
   for (const auto& spec : PaperTables()) {
     const Table t = BuildTable(spec, store, BuildOptions{});
     EXPECT_FALSE(t.rows.empty()) << spec.name;
-    for (const auto& r : t.rows) EXPECT_EQ(r.cells.size(), r.section ? 1u : t.headers.size()) << spec.name;
+    for (const auto& r : t.rows)
+      EXPECT_EQ(r.cells.size(), r.section ? 1u : t.headers.size()) << spec.name;
   }
   const std::string csv = RenderCsv(Build("table7", store, true));
   EXPECT_NE(csv.find("\r\nHRM (d=5120),—,1857M,—,4.165,—,-1.231\r\n"), std::string::npos) << csv;
-  EXPECT_NE(RenderMarkdown(Build("table7", store)).find("No sweep of grid equal_flops in this store yet"),
-            std::string::npos);
+  EXPECT_NE(
+      RenderMarkdown(Build("table7", store)).find("No sweep of grid equal_flops in this store yet"),
+      std::string::npos);
 }
 
 TEST(ReportTableTest, WeightMemoryTableIsTheAnalyticFormula) {
@@ -380,8 +397,9 @@ TEST(ReportTableTest, StepTraceReadsPerStepMeasurements) {
   }
   StoreReader store(s.path());
   const std::string csv = RenderCsv(Build("table18", store));
-  EXPECT_NE(csv.find("Step,H fired,gate g_L,‖z_L‖,‖z_H‖,\"cos(z_L, z_H)\"\r\n0,,0.250,—,—,0.000\r\n"),
-            std::string::npos)
+  EXPECT_NE(
+      csv.find("Step,H fired,gate g_L,‖z_L‖,‖z_H‖,\"cos(z_L, z_H)\"\r\n0,,0.250,—,—,0.000\r\n"),
+      std::string::npos)
       << csv;
   EXPECT_NE(csv.find("\r\n11,✓,0.360,—,—,0.550\r\n"), std::string::npos) << csv;
 }
@@ -394,8 +412,10 @@ TEST(ReportTableTest, SlowModuleAnalysesFallBackToTheTrainedEqualParamRuns) {
   s.Measure(run, "ce_h_frozen", 5.25, {{"time", "2026-01-01T00:00:00Z"}});
   StoreReader store(s.path());
   const std::string csv = RenderCsv(Build("table17", store));
-  EXPECT_NE(csv.find("\r\n\"HRM NT=4 (N=2,T=2)\",4.300,5.250,+0.950\r\n"), std::string::npos) << csv;
-  EXPECT_NE(RenderMarkdown(Build("table17", store)).find("- Data: sweep equal_param@mini, 1 run (1 done)."),
+  EXPECT_NE(csv.find("\r\n\"HRM NT=4 (N=2,T=2)\",4.300,5.250,+0.950\r\n"), std::string::npos)
+      << csv;
+  EXPECT_NE(RenderMarkdown(Build("table17", store))
+                .find("- Data: sweep equal_param@mini, 1 run (1 done)."),
             std::string::npos);
 }
 
@@ -441,7 +461,8 @@ TEST(ReportCommandTest, NamesFormatsAndStoreErrors) {
   o.store = s.Dir("missing.db");
   err.str("");
   EXPECT_EQ(RunReport(o, out, err), kExitUsage);
-  EXPECT_NE(err.str().find(s.Dir("missing.db") + ": no such store"), std::string::npos) << err.str();
+  EXPECT_NE(err.str().find(s.Dir("missing.db") + ": no such store"), std::string::npos)
+      << err.str();
 
   o.store = s.path();
   o.name.clear();
@@ -517,7 +538,8 @@ TEST(ReportGridTest, EveryCellThePaperPrintedIsFilledFromTheGridsAtTheMiniProfil
               s.Measure(id, m, 0.5, {{"step", i}});
         }
       }
-      for (const char* m : {"latency_ms", "peak_mem_mb", "tok_per_s", "ms_per_tok", "tok_per_s_cached"})
+      for (const char* m :
+           {"latency_ms", "peak_mem_mb", "tok_per_s", "ms_per_tok", "tok_per_s_cached"})
         if (protocol != "train") s.Measure(id, m, level);
     }
   }
@@ -550,8 +572,9 @@ std::string LoadInChromium(const std::string& html_path, const std::string& prof
   const std::string cmd =
       "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
       "--disable-background-networking --disable-component-update --disable-sync "
-      "--user-data-dir=" + profile_dir + " --enable-logging=stderr --v=0 --dump-dom file://" +
-      html_path + " < /dev/null > " + dom + " 2> " + log;  // no terminal to stop on
+      "--user-data-dir=" +
+      profile_dir + " --enable-logging=stderr --v=0 --dump-dom file://" + html_path +
+      " < /dev/null > " + dom + " 2> " + log;  // no terminal to stop on
   const int rc = std::system(cmd.c_str());
   EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << cmd << "\n" << Slurp(log);
   std::istringstream lines(Slurp(log));

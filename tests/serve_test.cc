@@ -389,6 +389,55 @@ TEST(ServeApi, BadRequestsGetA4xxWithAMessageAndWriteNothing) {
   EXPECT_EQ(AllRows(s.path()), before);
 }
 
+// A real (tiny) successive-halving search: its sweep says it is one and has
+// the search page (hrm report search's), a plain sweep has neither.
+TEST(ServeSearch, ASearchSweepHasItsPageAndAPlainSweepHasNone) {
+  TempDir dir;
+  {
+    std::ofstream(dir / "search.yaml") << R"(name: servesearch
+base: {model: transformer, L: 1, d: 32, seq: 32, batch: 4, steps: 12, eval_interval: 4,
+       eval_iters: 2, log_interval: 100}
+search:
+  sampler: random
+  trials: 3
+  seed: 7
+  space:
+    lr: {loguniform: [1.0e-3, 3.0e-2], digits: 2}
+  scheduler: {type: sha, min_steps: 4, reduction_factor: 3, metric: val_ce}
+)";
+  }
+  const std::string log = dir / "sweep.log";
+  ASSERT_EQ(Wait(Spawn({HRM_BINARY, "sweep", dir / "search.yaml", "--store", dir / "hrm.db",
+                        "--slots", "2", "--threads", "1"},
+                       log, log)),
+            0)
+      << ReadFile(log);
+  Server server(dir / "hrm.db", dir / "");
+  const json sweeps = Get(server.port(), "/api/sweeps").Json()["sweeps"];
+  ASSERT_EQ(sweeps.size(), 1u);
+  EXPECT_EQ(sweeps[0]["search"], true);
+  const std::string id = sweeps[0]["id"].dump();
+  EXPECT_EQ(Get(server.port(), "/api/sweeps/" + id + "?since=0").Json()["sweep"]["search"], true);
+  const Answer page = Get(server.port(), "/sweeps/" + id + "/search");
+  ASSERT_EQ(page.status, 200) << page.body;
+  EXPECT_NE(page.body.find("Parallel coordinates"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("rung 0 (step 4)"), std::string::npos) << page.body;
+  SQLite::Database db(dir / "hrm.db", SQLite::OPEN_READONLY);
+  SQLite::Statement q(db, "SELECT run_id FROM sweep_runs");
+  while (q.executeStep())  // every trial has its row
+    EXPECT_NE(page.body.find(q.getColumn(0).getString()), std::string::npos);
+  EXPECT_EQ(Get(server.port(), "/sweeps/" + id + "/search?x=1").status, 400);
+  EXPECT_EQ(Get(server.port(), "/sweeps/99/search").status, 404);
+
+  DashboardStore plain;
+  const int64_t sweep = plain.Sweep("equal_param@mini", {Cfg("hrm", 0, 1e-3)});
+  Server other(plain.path(), plain.Dir());
+  EXPECT_EQ(Get(other.port(), "/api/sweeps").Json()["sweeps"][0]["search"], false);
+  const Answer none = Get(other.port(), "/sweeps/" + std::to_string(sweep) + "/search");
+  EXPECT_EQ(none.status, 404);
+  EXPECT_NE(none.body.find("no search"), std::string::npos) << none.body;
+}
+
 TEST(ServeStart, AMissingOrForeignStoreOrABusyPortIsAClearError) {
   TempDir dir;
   const std::string log = dir / "serve.log";

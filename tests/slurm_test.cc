@@ -34,8 +34,8 @@ using std::chrono::seconds;
 // build directories may run at once); kept only when the test fails.
 std::string FreshDir() {
   const std::string name = testing::UnitTest::GetInstance()->current_test_info()->name();
-  fs::path p = fs::path(testing::TempDir()) /
-               ("hrm_slurm_" + name + "_" + std::to_string(::getpid()));
+  fs::path p =
+      fs::path(testing::TempDir()) / ("hrm_slurm_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   fs::create_directories(p);
   return p.string();
@@ -121,8 +121,7 @@ class SlurmScriptTest : public testing::Test {
                                                 std::to_string(scontrol_rc) + "\n");
     fs::permissions(dir_ + "/bin/scontrol", fs::perms::owner_all);
     return Spawn({"env", "PATH=" + dir_ + "/bin:" + std::getenv("PATH"), "SLURM_ARRAY_JOB_ID=7",
-                  "SLURM_JOB_ID=8", "SLURM_ARRAY_TASK_ID=" + std::to_string(index), "bash",
-                  script},
+                  "SLURM_JOB_ID=8", "SLURM_ARRAY_TASK_ID=" + std::to_string(index), "bash", script},
                  dir_ + "/script.out", /*new_group=*/true);
   }
 
@@ -133,7 +132,9 @@ class SlurmScriptTest : public testing::Test {
                            "; touch \"$1\"; while :; do sleep 0.05; done",
                        {dir_ + "/ready"});
   }
-  bool Ready() { return WaitFor([&] { return fs::exists(dir_ + "/ready"); }, seconds(20)); }
+  bool Ready() {
+    return WaitFor([&] { return fs::exists(dir_ + "/ready"); }, seconds(20));
+  }
   void TearDown() override { RemoveIfPassed(dir_); }
 
   std::string dir_, run_dir_;
@@ -150,7 +151,7 @@ TEST_F(SlurmScriptTest, RunsTheWorkerWithItsArgumentsAndRecordsItsExitCode) {
 
   EXPECT_EQ(WaitExit(Start(script, 0), seconds(20)), 3) << Slurp(dir_ + "/script.out");
   EXPECT_EQ(Slurp(dir_ + "/worker.args"), tricky + "\n");
-  EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 3\n");
+  EXPECT_EQ(Slurp(SlurmExitFileName(run_dir_)), "7_0 3\n");
   EXPECT_NE(Slurp(WorkerLogFileName(run_dir_)).find("SLURM task 7_0"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir_ + "/scontrol.calls"));
 }
@@ -159,7 +160,7 @@ TEST_F(SlurmScriptTest, AnIndexWithoutARunFailsAndRecordsNothing) {
   const std::string script = WriteScript("exit 0", {});
   EXPECT_EQ(WaitExit(Start(script, 1), seconds(20)), 2);
   EXPECT_NE(Slurp(dir_ + "/script.out").find("no run for array task '1'"), std::string::npos);
-  EXPECT_FALSE(fs::exists(SlurmExitPath(run_dir_)));
+  EXPECT_FALSE(fs::exists(SlurmExitFileName(run_dir_)));
 }
 
 // SIGTERM to every process of the task, as SLURM sends it on scancel: the
@@ -170,7 +171,7 @@ TEST_F(SlurmScriptTest, OutlivesSigtermToRecordTheWorkersExit) {
   ASSERT_TRUE(Ready());
   pid.Signal(SIGTERM);  // to its process group
   EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
-  EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
+  EXPECT_EQ(Slurp(SlurmExitFileName(run_dir_)), "7_0 130\n");
   EXPECT_FALSE(fs::exists(dir_ + "/scontrol.calls"));
 }
 
@@ -183,7 +184,7 @@ TEST_F(SlurmScriptTest, RequeuesItselfAfterSigusr1) {
   ::kill(pid.pid(), SIGUSR1);  // the batch shell alone
   EXPECT_EQ(WaitExit(pid, seconds(20)), 0) << Slurp(dir_ + "/script.out");
   EXPECT_EQ(Slurp(dir_ + "/scontrol.calls"), "requeue 7_0\n");
-  EXPECT_FALSE(fs::exists(SlurmExitPath(run_dir_)));
+  EXPECT_FALSE(fs::exists(SlurmExitFileName(run_dir_)));
   EXPECT_NE(Slurp(WorkerLogFileName(run_dir_)).find("after SIGUSR1"), std::string::npos);
 }
 
@@ -194,7 +195,7 @@ TEST_F(SlurmScriptTest, RecordsTheExitWhenItsRequeueIsRefused) {
   ::kill(pid.pid(), SIGUSR1);  // the batch shell alone
   EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
   EXPECT_EQ(Slurp(dir_ + "/scontrol.calls"), "requeue 7_0\n");
-  EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
+  EXPECT_EQ(Slurp(SlurmExitFileName(run_dir_)), "7_0 130\n");
 }
 
 // The runner stopping the sweep (Ctrl-C) leaves a stop marker: SIGUSR1 then
@@ -206,7 +207,7 @@ TEST_F(SlurmScriptTest, DoesNotRequeueAJobTheRunnerStopped) {
   ::kill(pid.pid(), SIGUSR1);  // the batch shell alone
   EXPECT_EQ(WaitExit(pid, seconds(20)), 130) << Slurp(dir_ + "/script.out");
   EXPECT_FALSE(fs::exists(dir_ + "/scontrol.calls"));
-  EXPECT_EQ(Slurp(SlurmExitPath(run_dir_)), "7_0 130\n");
+  EXPECT_EQ(Slurp(SlurmExitFileName(run_dir_)), "7_0 130\n");
 }
 
 // A run on CUDA asks for a GPU per rank, and srun lets each rank see its
@@ -252,9 +253,9 @@ TEST_F(SlurmScriptTest, TheBackendAsksForGpusForRunsOnCuda) {
   auto run = [&](const std::string& name, const char* device, int world_size) {
     const std::string run_dir = dir_ + "/" + name;
     fs::create_directories(run_dir);
-    WriteFileAtomic(run_dir + "/run.json",
-                    "{\"device\": \"" + std::string(device) +
-                        "\", \"world_size\": " + std::to_string(world_size) + "}\n");
+    WriteFileAtomic(run_dir + "/run.json", "{\"device\": \"" + std::string(device) +
+                                               "\", \"world_size\": " + std::to_string(world_size) +
+                                               "}\n");
     return WorkerSpec{name, run_dir, {"true"}, 1};
   };
   // The scripts of one sweep directory, by the run each names.
@@ -287,7 +288,7 @@ TEST_F(SlurmScriptTest, TheBackendAsksForGpusForRunsOnCuda) {
 // "" when the test cluster answers (started here if it was not up), else why
 // the SLURM tests cannot run on this machine.
 std::string ClusterUnavailable() {
-  static const std::string why = [] () -> std::string {
+  static const std::string why = []() -> std::string {
     if (::geteuid() != 0) return "not root: the test cluster's daemons run as root";
     const char* d = std::getenv("HRM_SLURM_DIR");
     const std::string dir = d && *d ? d : "/var/tmp/hrm-slurm";
@@ -320,8 +321,8 @@ class SlurmSweepTest : public testing::Test {
   void TearDown() override { RemoveIfPassed(dir_); }
 
   std::vector<std::string> SweepArgs(const std::string& store, const std::string& backend) {
-    return {HRM_BINARY, "sweep",   grid_,         "--store", store, "--backend",
-            backend,    "--slots", "2",           "--threads", "1"};
+    return {HRM_BINARY, "sweep",   grid_, "--store",   store, "--backend",
+            backend,    "--slots", "2",   "--threads", "1"};
   }
 
   // Runs `hrm sweep` to the end; returns its exit code.
@@ -371,8 +372,8 @@ class SlurmSweepTest : public testing::Test {
         s << ToString(r.status) << "\n";
         for (const auto& e : store->EvalHistory(r.run_id))
           s << e.step << " " << e.val_ce.value_or(-1) << " " << e.train_ce.value_or(-1) << " "
-            << e.lr.value_or(-1) << " " << e.grad_norm.value_or(-1) << " "
-            << e.tokens.value_or(-1) << "\n";
+            << e.lr.value_or(-1) << " " << e.grad_norm.value_or(-1) << " " << e.tokens.value_or(-1)
+            << "\n";
         out[r.run_id] = s.str();
       }
     }
@@ -479,8 +480,8 @@ TEST_F(SlurmSweepTest, RerunReattachesAndAfterScancelCompletes) {
 
   const std::string log = dir_ + "/second.log";
   Subprocess second = Spawn(SweepArgs(store, "slurm"), log);
-  ASSERT_TRUE(WaitFor([&] { return Slurp(log).find("reattached") != std::string::npos; },
-                      seconds(30)))
+  ASSERT_TRUE(
+      WaitFor([&] { return Slurp(log).find("reattached") != std::string::npos; }, seconds(30)))
       << Slurp(log);
   const json map = TaskMap(store, 0);
   for (const auto& t : map["tasks"]) {
@@ -489,8 +490,8 @@ TEST_F(SlurmSweepTest, RerunReattachesAndAfterScancelCompletes) {
   }
   ASSERT_EQ(RunCommand({"scancel", job}).exit_code, 0);
   EXPECT_EQ(WaitExit(second, seconds(60)), 0) << Slurp(log);
-  EXPECT_EQ(Slurp(log).find("submitted"), std::string::npos) << "resubmitted live tasks: "
-                                                             << Slurp(log);
+  EXPECT_EQ(Slurp(log).find("submitted"), std::string::npos)
+      << "resubmitted live tasks: " << Slurp(log);
   // A task that SLURM started first may have finished before the last one
   // reached step 25 (ctest runs other tests beside this one); the cancel must
   // have caught the others mid-run.

@@ -1,10 +1,9 @@
 // `hrm sweep` end to end: the real binary, real worker processes, a real
 // SQLite store, and kill -9 at the worst moments.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
-
-#include <SQLiteCpp/SQLiteCpp.h>
 
 #include <chrono>
 #include <filesystem>
@@ -39,8 +38,8 @@ struct Dirs {
 Dirs Fresh(const std::string& name) {
   Dirs d;
   // Per process: ctest runs each test as its own process, side by side.
-  d.root = (fs::path(testing::TempDir()) /
-            ("hrm_sweep_" + std::to_string(::getpid()) + "_" + name)).string();
+  d.root = (fs::path(testing::TempDir()) / ("hrm_sweep_" + std::to_string(::getpid()) + "_" + name))
+               .string();
   fs::remove_all(d.root);
   fs::create_directories(d.root);
   d.grid = d.root + "/grid.yaml";

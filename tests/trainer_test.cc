@@ -8,9 +8,9 @@
 #include <fstream>
 
 #include "base/atomic_file.h"
-#include "core/checkpoint.h"
 #include "base/event_log.h"
 #include "base/run_dir.h"
+#include "core/checkpoint.h"
 #include "core/model.h"
 #include "tests/text_corpus.h"
 
@@ -20,9 +20,10 @@ namespace {
 namespace fs = std::filesystem;
 
 json TinyConfig(json over) {
-  json given = {{"d", 32},        {"seq", 32},          {"batch", 4}, {"steps", 12},
-                {"eval_interval", 4}, {"eval_iters", 2}, {"lr", 3e-3}, {"warmup", 2},
-                {"threads", 1},   {"vocab", 256},       {"log_interval", 100}};
+  json given = {{"d", 32},      {"seq", 32},          {"batch", 4},
+                {"steps", 12},  {"eval_interval", 4}, {"eval_iters", 2},
+                {"lr", 3e-3},   {"warmup", 2},        {"threads", 1},
+                {"vocab", 256}, {"log_interval", 100}};
   given.update(over);
   return ResolveConfig(given);
 }
@@ -67,8 +68,7 @@ void ExpectSameWeights(const std::string& a, const std::string& b, const json& c
   auto ma = load(a), mb = load(b);
   auto pa = ma->named_parameters(), pb = mb->named_parameters();
   ASSERT_EQ(pa.size(), pb.size());
-  for (const auto& item : pa)
-    EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
+  for (const auto& item : pa) EXPECT_TRUE(torch::equal(item.value(), pb[item.key()])) << item.key();
 }
 
 class ResumeTest : public testing::TestWithParam<std::string> {};
@@ -96,7 +96,7 @@ TEST(Trainer, CrashWithoutFinalCheckpointResumesFromPeriodicOne) {
   ASSERT_EQ(RunTrain(c, straight), TrainOutcome::kFinished);
   ASSERT_EQ(RunTrain(c, crashed, 7), TrainOutcome::kInterrupted);
   // A kill -9 writes no checkpoint at the stop: drop it, resume from step 4.
-  fs::remove(CheckpointPath(crashed, 7));
+  fs::remove(CheckpointFileName(crashed, 7));
   ASSERT_EQ(RunTrain(c, crashed), TrainOutcome::kFinished);
   EXPECT_EQ(EvalRows(straight), EvalRows(crashed));
   ExpectSameWeights(straight, crashed, c);
@@ -108,7 +108,7 @@ TEST(Trainer, CorruptNewestCheckpointFallsBackToPrevious) {
   const std::string dir = FreshDir("corrupt");
   ASSERT_EQ(RunTrain(c, straight), TrainOutcome::kFinished);
   ASSERT_EQ(RunTrain(c, dir, 8), TrainOutcome::kInterrupted);
-  const std::string newest = CheckpointPath(dir, 8);
+  const std::string newest = CheckpointFileName(dir, 8);
   std::string bytes = ReadFile(newest);
   {
     std::ofstream(newest, std::ios::binary | std::ios::trunc) << bytes.substr(0, bytes.size() / 2);
@@ -158,8 +158,14 @@ class LearnsTest : public testing::TestWithParam<std::string> {};
 
 TEST_P(LearnsTest, ValLossFallsOnRealText) {
   const std::string dir = FreshDir("learns_" + GetParam());
-  json c = TinyConfig({{"model", GetParam()}, {"steps", 40}, {"eval_interval", 40},
-                       {"d", 64}, {"seq", 64}, {"batch", 8}, {"lr", 1e-2}, {"warmup", 4}});
+  json c = TinyConfig({{"model", GetParam()},
+                       {"steps", 40},
+                       {"eval_interval", 40},
+                       {"d", 64},
+                       {"seq", 64},
+                       {"batch", 8},
+                       {"lr", 1e-2},
+                       {"warmup", 4}});
   ASSERT_EQ(RunTrain(c, dir), TrainOutcome::kFinished);
   auto rows = EvalRows(dir);
   const double first = rows.at(0)["val_ce"], last = rows.at(40)["val_ce"];

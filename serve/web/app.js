@@ -201,12 +201,14 @@ function sweepPage(id) {
   };
   const title = el("h1", {}, "Sweep " + id);
   const summary = el("p", {class: "muted"});
+  const searchLink = el("a", {href: `/sweeps/${id}/search`, hidden: true, id: "search-link"},
+                        "Search: trials, rung decisions, parallel coordinates");
   const controls = el("div", {class: "controls"});
   const chartBox = el("div", {class: "chart", id: "chart"});
   const readout = el("div", {id: "readout"});
   const points = el("span", {id: "points"}, "0");
   const tableBox = el("div");
-  app.replaceChildren(title, summary, controls, chartBox,
+  app.replaceChildren(title, summary, searchLink, controls, chartBox,
                       el("div", {class: "muted"}, points, " points plotted · ", readout), el("h2", {}, "Runs"),
                       tableBox);
   const chart = new Chart(chartBox, metricName(st.metric), readout);
@@ -367,6 +369,7 @@ function sweepPage(id) {
     if (st.sweep) {
       const s = st.sweep, c = s.counts;
       document.title = "hrm serve — " + s.name;
+      searchLink.hidden = !s.search;
       title.textContent = "Sweep " + s.name;
       summary.textContent = `${s.grid} · profile ${s.profile || "none"} · ${s.total} runs: ` +
         ["done", "running", "interrupted", "pending", "failed", "diverged"].filter(k => c[k])
