@@ -97,8 +97,10 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   double ce_sum = 0, last_grad_norm = 0, last_lr = 0;
   int64_t ce_count = 0, step = 0;
 
+  bool resumed = false;  // from a checkpoint (which may be of step 0)
   if (json meta = LoadNewestCheckpoint(ctx.run_dir, config_hash, model.get(), optimizer.get());
       !meta.is_null()) {
+    resumed = true;
     step = meta["step"];
     ce_sum = meta["ce_sum"];
     ce_count = meta["ce_count"];
@@ -154,6 +156,7 @@ TrainOutcome Train(const TrainContext& ctx, const TrainData& data) {
   };
 
   log("started", {{"step", step},
+                  {"resumed", resumed},
                   {"config_hash", config_hash},
                   {"time", UtcNow()},
                   {"provenance", ctx.provenance}});

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -10,10 +13,21 @@
 namespace hrm {
 namespace {
 
+// This process's temp folder: ctest runs each test as its own process, side
+// by side, and they must not write each other's grid files.
+std::string Dir() {
+  static const std::string dir = [] {
+    const std::string d = testing::TempDir() + "grid_test_" + std::to_string(::getpid()) + "/";
+    std::filesystem::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
 // Writes text (a leading newline dropped, so line 1 is the first line shown)
 // to a temp file and returns its path.
 std::string WriteFile(const std::string& name, const std::string& text) {
-  const std::string path = testing::TempDir() + "" + name;
+  const std::string path = Dir() + name;
   std::ofstream(path) << (text[0] == '\n' ? text.substr(1) : text);
   return path;
 }
@@ -35,7 +49,7 @@ std::string ErrorOf(const std::string& text, const std::string& profile = "",
 }
 
 // "file:line" of the test grid, and the same followed by ": " to start a message.
-std::string Loc(int line) { return testing::TempDir() + "grid.yaml:" + std::to_string(line); }
+std::string Loc(int line) { return Dir() + "grid.yaml:" + std::to_string(line); }
 std::string At(int line) { return Loc(line) + ": "; }
 
 std::string Example() { return std::string(HRM_SOURCE_DIR) + "/grids/example.yaml"; }
@@ -144,7 +158,7 @@ TEST(Grid, ProfilesMayComeFromAFileBesideTheGrid) {
   WriteFile("bad_profiles.yaml", "mini: {steps: 30}\nsmoke: {steps: 3, lr: 1.0}\n");
   EXPECT_EQ(
       ErrorOf("profiles: bad_profiles.yaml\n")
-          .rfind(testing::TempDir() + "bad_profiles.yaml:2: lr: a profile may not change it", 0),
+          .rfind(Dir() + "bad_profiles.yaml:2: lr: a profile may not change it", 0),
       0u);
 }
 

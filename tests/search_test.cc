@@ -591,11 +591,18 @@ bool Started(const json& e, int64_t step) {
   return e.value("event", "") == "started" && e.value("step", int64_t(-1)) == step;
 }
 
+// A start from scratch (not a resume, which may be from a step-0 checkpoint
+// when the worker was stopped before its first step).
+bool StartedFromScratch(const json& e) {
+  return e.value("event", "") == "started" && e.value("step", int64_t(-1)) == 0 &&
+         !e.value("resumed", false);
+}
+
 // No trial trained from scratch twice: one 'started' at step 0 per run.
 void ExpectEachTrialStartedFromScratchOnce(const Dirs& d) {
   for (const auto& [run, events] : Events(d)) {
     int from_zero = 0;
-    for (const auto& e : events) from_zero += Started(e, 0);
+    for (const auto& e : events) from_zero += StartedFromScratch(e);
     EXPECT_EQ(from_zero, 1) << run;
   }
 }
