@@ -1,8 +1,6 @@
 // The search report (report/search_report.h).
 #include "report/search_report.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -14,6 +12,7 @@
 #include "report/format.h"
 #include "report/html_page.h"
 #include "report/table.h"
+#include "store/store_reader.h"
 
 namespace hrm {
 namespace {
@@ -43,47 +42,46 @@ struct SearchData {
   std::vector<RungEntry> rungs;
 };
 
-std::optional<double> Opt(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getDouble();
+std::string MetricOf(const json& spec) {
+  return spec.contains("scheduler") ? spec["scheduler"].value("metric", "val_ce") : "val_ce";
 }
 
+// The search of sweep `sweep` (its name, or a prefix naming one sweep), read
+// through the store's read-only API.
 SearchData Read(const std::string& path, const std::string& sweep) {
-  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  StoreReader store(path);
+  std::optional<SweepRow> found;
+  int prefixed = 0;
+  for (const SweepOverview& o : store.Sweeps()) {
+    if (o.sweep.name == sweep) {
+      found = o.sweep;
+      prefixed = 1;
+      break;
+    }
+    if (o.sweep.name.rfind(sweep, 0) == 0) {
+      found = o.sweep;
+      ++prefixed;
+    }
+  }
+  if (!found || prefixed != 1) throw std::runtime_error("store " + path + ": no sweep " + sweep);
   SearchData d;
-  SQLite::Statement s(db,
-                      "SELECT s.id, s.name, se.spec FROM sweeps s LEFT JOIN searches se ON "
-                      "se.sweep_id = s.id WHERE s.name = ?1 OR (s.name LIKE ?1 || '%' AND "
-                      "(SELECT count(*) FROM sweeps WHERE name LIKE ?1 || '%') = 1)");
-  s.bind(1, sweep);
-  if (!s.executeStep()) throw std::runtime_error("store " + path + ": no sweep " + sweep);
-  const int64_t id = s.getColumn(0).getInt64();
-  d.sweep = s.getColumn(1).getString();
-  if (s.getColumn(2).isNull())
-    throw std::runtime_error("store " + path + ": sweep " + d.sweep + " is not a search");
-  d.spec = json::parse(s.getColumn(2).getString());
+  d.sweep = found->name;
+  const std::optional<json> spec = store.GetSearch(found->id);
+  if (!spec) throw std::runtime_error("store " + path + ": sweep " + d.sweep + " is not a search");
+  d.spec = *spec;
   d.keys = d.spec.value("keys", std::vector<std::string>{});
-  const std::string metric =
-      d.spec.contains("scheduler") ? d.spec["scheduler"].value("metric", "val_ce") : "val_ce";
-  SQLite::Statement t(db, "SELECT r.id, sr.label, r.status, sr.position, r.config, (SELECT " +
-                              metric +
-                              " FROM evals e WHERE e.run_id = r.id ORDER BY step DESC LIMIT 1) "
-                              "FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id WHERE "
-                              "sr.sweep_id = ? ORDER BY sr.position");
-  t.bind(1, id);
-  while (t.executeStep())
-    d.trials.push_back({t.getColumn(0).getString(), t.getColumn(1).getString(),
-                        t.getColumn(2).getString(), t.getColumn(3).getInt64(),
-                        json::parse(t.getColumn(4).getString()), Opt(t.getColumn(5))});
-  SQLite::Statement r(db,
-                      "SELECT run_id, rung, step, metric, coalesce(decision, ''), "
-                      "coalesce(decided_at, ''), coalesce(among, 0) FROM rung_results WHERE "
-                      "sweep_id = ? ORDER BY rung, metric IS NULL, metric");
-  r.bind(1, id);
-  while (r.executeStep())
-    d.rungs.push_back({r.getColumn(0).getString(), r.getColumn(1).getInt64(),
-                       r.getColumn(2).getInt64(), Opt(r.getColumn(3)), r.getColumn(4).getString(),
-                       r.getColumn(5).getString(), r.getColumn(6).getInt64()});
+  std::map<std::string, std::optional<double>> last;  // each run's last evaluation
+  for (const auto& v : store.EvalValues(found->id, MetricOf(d.spec))) last[v.run_id] = v.value;
+  for (const RunRecord& r : store.SweepRuns(found->id))
+    d.trials.push_back({r.id, r.label, ToString(r.status), r.position, r.config, last[r.id]});
+  for (const RungRow& r : store.RungResults(found->id))
+    d.rungs.push_back({r.run_id, r.rung, r.step, r.metric, r.decision, r.decided_at, r.among});
+  // By rung, each rung's results best first, trials without a result last.
+  std::stable_sort(d.rungs.begin(), d.rungs.end(), [](const RungEntry& a, const RungEntry& b) {
+    if (a.rung != b.rung) return a.rung < b.rung;
+    if (a.metric.has_value() != b.metric.has_value()) return a.metric.has_value();
+    return a.metric && *a.metric < *b.metric;
+  });
   for (auto& tr : d.trials)
     for (const auto& e : d.rungs)
       if (e.run_id == tr.run_id && e.rung > tr.rung) {
@@ -97,7 +95,7 @@ SearchData Read(const std::string& path, const std::string& sweep) {
 std::string Metric(const std::optional<double>& m) { return m ? FormatFixed(*m, 4) : "–"; }
 
 std::string MetricName(const SearchData& d) {
-  return d.spec.contains("scheduler") ? d.spec["scheduler"].value("metric", "val_ce") : "val_ce";
+  return MetricOf(d.spec);
 }
 
 Table TrialsTable(const SearchData& d) {
@@ -286,12 +284,7 @@ std::string Scatter(const SearchData& d, const Axis& axis) {
 
 std::string SearchReport(const std::string& store_path, const std::string& sweep,
                          const std::string& format) {
-  SearchData d;
-  try {
-    d = Read(store_path, sweep);
-  } catch (const SQLite::Exception& e) {
-    throw std::runtime_error("store " + store_path + ": " + e.what());
-  }
+  const SearchData d = Read(store_path, sweep);
   if (format == "svg") return ParallelCoordinates(d);
   const Table trials = TrialsTable(d), rungs = RungTable(d);
   if (format == "html") {

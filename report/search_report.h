@@ -2,7 +2,7 @@
 // trials with their searched values, a table per rung (metric, decision),
 // a parallel-coordinates SVG (one polyline per trial across the searched
 // axes and the metric, coloured by the metric) and metric-vs-parameter
-// scatter plots. Reads the store read-only (schema: store/schema.sql).
+// scatter plots. Reads the store through its read-only API (store/store_reader.h).
 #pragma once
 
 #include <string>

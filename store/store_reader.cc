@@ -370,8 +370,16 @@ bool StoreReader::HasTable(const std::string& name) {
   }
 }
 
-bool StoreReader::IsSearch(int64_t sweep_id) {
-  return HasTable("searches") && store_->GetSearch(sweep_id).has_value();
+bool StoreReader::IsSearch(int64_t sweep_id) { return GetSearch(sweep_id).has_value(); }
+
+std::optional<json> StoreReader::GetSearch(int64_t sweep_id) {
+  if (!HasTable("searches")) return std::nullopt;  // a store from before searches
+  return store_->GetSearch(sweep_id);
+}
+
+std::vector<RungRow> StoreReader::RungResults(int64_t sweep_id) {
+  if (!HasTable("rung_results")) return {};
+  return store_->RungResults(sweep_id);
 }
 
 }  // namespace hrm

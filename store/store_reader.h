@@ -82,6 +82,11 @@ class StoreReader {
   bool HasTable(const std::string& name);
   // True when sweep `sweep_id` is a search (a grid with a search: block).
   bool IsSearch(int64_t sweep_id);
+  // The search's spec as the runner recorded it (runner/search.h), or nullopt
+  // for a sweep that is no search.
+  std::optional<json> GetSearch(int64_t sweep_id);
+  // The search's rung results and decisions (RunStore::RungResults).
+  std::vector<RungRow> RungResults(int64_t sweep_id);
 
  private:
   [[noreturn]] void Fail(const std::string& what, const std::exception& e) const;
