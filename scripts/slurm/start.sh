@@ -13,10 +13,12 @@ NCPU=${HRM_SLURM_CPUS:-8}   # advertised CPUs; may exceed the real cores (config
 export SLURM_CONF=$DIR/slurm.conf
 log() { echo "slurm/start.sh: $*" >&2; }
 
-up() { sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; }
+up() { sinfo -h -o %T 2>/dev/null | grep -qE '^(idle|mixed|allocated|completing)'; }
 if [ -f "$SLURM_CONF" ] && up; then echo running; exit 0; fi
 [ "$(id -u)" = 0 ] || { log "must run as root (starts slurmctld, slurmd and munged)"; exit 1; }
 # Test processes may call this at the same time: one starts, the others wait and find it up.
+# The daemons are started with fd 9 closed: one that inherited it would hold the lock for
+# its whole life, and the next call that finds the node busy would wait on it for ever.
 exec 9>"$DIR.start.lock"
 flock 9
 if [ -f "$SLURM_CONF" ] && up; then echo running; exit 0; fi
@@ -39,7 +41,7 @@ fi
 SOCK=$DIR/munge/munge.socket
 runuser -u munge -- /usr/sbin/munged --socket="$SOCK" --key-file="$KEY" \
   --pid-file="$DIR/munge/munged.pid" --log-file="$DIR/munge/munged.log" \
-  --seed-file="$DIR/munge/munged.seed"
+  --seed-file="$DIR/munge/munged.seed" 9>&-
 munge -S "$SOCK" -n | unmunge -S "$SOCK" >/dev/null
 
 # ---- slurm: fresh state every start (a changed host name in old state is fatal)
@@ -87,8 +89,8 @@ NodeName=${HOST} NodeAddr=127.0.0.1 CPUs=${NCPU} RealMemory=4000 State=UNKNOWN
 PartitionName=debug Nodes=${HOST} Default=YES MaxTime=INFINITE State=UP
 CONF
 : > "$DIR/plugstack.conf"
-/usr/sbin/slurmctld -f "$SLURM_CONF"
-/usr/sbin/slurmd -f "$SLURM_CONF"
+/usr/sbin/slurmctld -f "$SLURM_CONF" 9>&-
+/usr/sbin/slurmd -f "$SLURM_CONF" 9>&-
 for i in $(seq 1 150); do up && break; sleep 0.2; done
 up || { log "the node did not come up; see $DIR/log/"; exit 1; }
 log "cluster up: export SLURM_CONF=$SLURM_CONF"
