@@ -70,6 +70,7 @@ void RegisterModelCommands(CLI::App& app, int* rc) {
     AddRunArgument(cmd, ref.get());
     cmd->add_flag("--run", a->run, "run it, then compare its evaluations with the record");
     cmd->add_option("--out", a->out_dir, "the rerun's directory (default: RUN_DIR-reproduce)");
+    cmd->add_flag("--json", a->json, "print the recipe (and with --run, the comparison) as JSON");
     cmd->callback([=] {
       Guard("reproduce", rc, [&] {
         a->run_dir = ResolveRunDir(*ref);

@@ -484,6 +484,17 @@ TEST(Reproduce, PrintsTheRecipeAndARerunIsBitIdentical) {
   EXPECT_EQ(show.err.find("libtorch differs"), std::string::npos) << show.err;
   // The run was trained by this very binary: its commit is the one compared.
   EXPECT_EQ(show.err.find("git commit differs"), std::string::npos) << show.err;
+  // --json: the same recipe and warnings as one object.
+  Output as_json = Hrm("reproduce " + old_run.string() + " --json");
+  ASSERT_EQ(as_json.rc, 0) << as_json.err;
+  const json recipe = json::parse(as_json.out);
+  EXPECT_EQ(recipe["run_id"], json::parse(ReadFile(RunConfigFileName(run)))["run_id"]);
+  EXPECT_EQ(recipe["checkout"],
+            "git checkout 0123456789abcdef0123456789abcdef01234567 && make build");
+  EXPECT_EQ(recipe["command"][1], "train");
+  EXPECT_EQ(recipe["config"]["model"], "transformer");
+  ASSERT_GE(recipe["warnings"].size(), 2u) << recipe.dump();
+  EXPECT_EQ(recipe["warnings"][0].get<std::string>().rfind("git commit differs", 0), 0u);
 
   const std::string again = (Root() / "rerun").string();
   Output rerun = Hrm("reproduce " + run + " --run --out " + again);
@@ -492,6 +503,13 @@ TEST(Reproduce, PrintsTheRecipeAndARerunIsBitIdentical) {
       << rerun.out;
   EXPECT_EQ(json::parse(ReadFile(RunConfigFileName(again)))["run_id"],
             json::parse(ReadFile(RunConfigFileName(run)))["run_id"]);
+  Output rerun_json =
+      Hrm("reproduce " + run + " --run --json --out " + (Root() / "rerun_json").string());
+  ASSERT_EQ(rerun_json.rc, 0) << rerun_json.err;
+  const json compared = json::parse(rerun_json.out);  // the training's output went to stderr
+  EXPECT_EQ(compared["reproduced"], true);
+  ASSERT_EQ(compared["evals"].size(), 3u) << compared.dump();
+  for (const json& e : compared["evals"]) EXPECT_EQ(e["identical"], true) << e.dump();
 }
 
 // `hrm --version` and a run's provenance name the commit stamped into the
