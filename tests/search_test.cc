@@ -5,10 +5,8 @@
 #include "runner/search.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,11 +18,10 @@
 #include <thread>
 
 #include "base/file_lock.h"
+#include "base/subprocess.h"
 #include "runner/grid.h"
 #include "runner/halving.h"
 #include "store/store_lock.h"
-
-extern char** environ;
 
 namespace hrm {
 namespace {
@@ -483,22 +480,19 @@ Dirs Fresh(const std::string& name, const std::string& grid = kShaGrid) {
   return d;
 }
 
+// Starts `args` (base/subprocess) with its output appended to `log` and the
+// extra "NAME=VALUE" environment; the test reaps it with Wait or kills it.
 pid_t Spawn(const std::vector<std::string>& args, const std::string& log,
             const std::vector<std::string>& extra_env = {}) {
-  std::vector<std::string> copy = args, env_copy = extra_env;
-  std::vector<char*> argv, envp;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (char** e = environ; *e; ++e) envp.push_back(*e);
-  for (auto& e : env_copy) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  pid_t pid = 0;
-  EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data()), 0);
-  posix_spawn_file_actions_destroy(&fa);
+  SpawnOptions o;
+  o.argv = args;
+  o.output_file = log;
+  o.new_process_group = false;
+  for (const std::string& e : extra_env)
+    o.env[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
+  Subprocess child(o);
+  const pid_t pid = child.pid();
+  child.Release();
   return pid;
 }
 
